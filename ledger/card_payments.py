@@ -1,0 +1,360 @@
+"""Card payments: real-time authorisation, holds and their resolution, clearings.
+
+- ``authorise`` decides from the card's status and the funds of the account the card
+  draws on (the pot, for a companion card); an approval places the hold in the same
+  transaction. The decision is recorded under its idempotency key, so a retry gets the
+  same answer: a declined payment stays declined.
+- ``post_hold`` posts a hold fully, partly, or over it within the council's tolerance;
+  ``void_hold`` and ``expire_hold`` release it. Each hold resolves at most once.
+- ``record_clearing`` records a settlement the provider has made. It is a fact and is
+  never refused: against its hold when there is one, as a force post when there is none
+  (or the hold already resolved), with any shortfall debited to arrears.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ledger import postings
+from ledger.errors import (
+    ExceedsHoldTolerance,
+    HoldAlreadyResolved,
+    IdempotencyConflict,
+    NotAHold,
+)
+from ledger.models import Authorisation, CardStatus, Phase, Transfer, TransferCode
+from ledger.models.accounts import AccountKind, AuthorisationDecision
+from ledger.postings import TransferRecord, TransferSpec
+from ledger.repositories import accounts as accounts_repo
+from ledger.repositories import cards as cards_repo
+from ledger.repositories import transfers as transfers_repo
+from ledger.service import Ledger
+
+
+@dataclass(frozen=True)
+class AuthorisationResult:
+    authorisation_id: int
+    approved: bool
+    decline_reason: str | None
+    hold_id: int | None
+
+
+class CardPayments(Ledger):
+    """Card payment operations on the ledger (see the module docstring)."""
+
+    def authorise(
+        self,
+        card_id: int,
+        amount: int,
+        *,
+        source: str,
+        key: str,
+        merchant_name: str | None = None,
+        mcc: str | None = None,
+        category: str | None = None,
+        code: TransferCode = TransferCode.CARD_SPEND,
+        policy_decline: str | None = None,
+    ) -> AuthorisationResult:
+        """Approve (placing a hold) or decline a card payment, once per key.
+
+        ``policy_decline`` lets a caller that has already applied the council's rules
+        (blocked categories, the plan's cash allowance) record its decline here, so the
+        retry-stays-declined promise covers it too.
+        """
+        if amount <= 0 or isinstance(amount, bool):
+            from ledger.errors import InvalidAmount
+
+            raise InvalidAmount("an authorisation amount must be more than zero")
+        cache = postings.lock_head(self.session)
+        previous = self.session.execute(
+            select(Authorisation).where(
+                Authorisation.idempotency_source == source, Authorisation.idempotency_key == key
+            )
+        ).scalar_one_or_none()
+        asked = (card_id, amount, code, merchant_name, mcc)
+        if previous is not None:
+            if (
+                previous.card_id,
+                previous.amount,
+                previous.code,
+                previous.merchant_name,
+                previous.mcc,
+            ) != asked:
+                raise IdempotencyConflict(
+                    f"authorisation key {key!r} was already used for a different payment"
+                )
+            return _result(previous)
+
+        card = cards_repo.status_for_payment(self.session, card_id)
+        state = postings.account_state(self.session, cache, card.account_id)
+        reason: str | None = None
+        if card.status is CardStatus.CLOSED:
+            reason = "card_closed"
+        elif card.status is CardStatus.SUSPENDED:
+            reason = "card_suspended"
+        elif state.closed:
+            reason = "account_closed"
+        elif policy_decline:
+            reason = policy_decline
+        elif state.available < amount:
+            reason = "insufficient_funds"
+
+        hold_id = None
+        if reason is None:
+            (hold,) = self._post(
+                {
+                    "op": "authorisation",
+                    "card": card_id,
+                    "amount": amount,
+                    "code": code.value,
+                    "merchant": merchant_name,
+                    "mcc": mcc,
+                },
+                lambda: [
+                    TransferSpec(
+                        card.account_id,
+                        self._system(AccountKind.MERCHANT_SPEND_CLEARING),
+                        amount,
+                        code,
+                        phase=Phase.PENDING,
+                        card_id=card_id,
+                        merchant_name=merchant_name,
+                        mcc=mcc,
+                        category=category,
+                    )
+                ],
+                source=source,
+                key=key,
+                effective_at=None,
+            )
+            hold_id = hold.id
+        decision = Authorisation(
+            idempotency_source=source,
+            idempotency_key=key,
+            card_id=card_id,
+            amount=amount,
+            code=code,
+            merchant_name=merchant_name,
+            mcc=mcc,
+            category=category,
+            decision=AuthorisationDecision.DECLINED if reason else AuthorisationDecision.APPROVED,
+            decline_reason=reason,
+            hold_id=hold_id,
+            decided_at=self.clock.now(),
+        )
+        self.session.add(decision)
+        self.session.flush()
+        return _result(decision)
+
+    def post_hold(
+        self, hold_id: int, amount: int, *, source: str, key: str
+    ) -> list[TransferRecord]:
+        """Post a hold: fully, partly, or over it within the tolerance."""
+
+        def build() -> list[TransferSpec]:
+            hold = self._open_hold(hold_id)
+            if amount > self._over_post_limit(hold):
+                raise ExceedsHoldTolerance(
+                    f"{amount}p is more than hold {hold_id} ({hold.amount}p) allows",
+                    hold_id=hold_id,
+                    limit=self._over_post_limit(hold),
+                )
+            return self._settle_hold(hold, amount)
+
+        return self._post(
+            {"op": "post_hold", "hold": hold_id, "amount": amount},
+            build,
+            source=source,
+            key=key,
+            effective_at=None,
+        )
+
+    def void_hold(self, hold_id: int, *, source: str, key: str) -> list[TransferRecord]:
+        """Release a hold without settling it (a reversal from the merchant)."""
+        return self._release(hold_id, TransferCode.HOLD_VOID, source=source, key=key)
+
+    def expire_hold(self, hold_id: int, *, source: str, key: str) -> list[TransferRecord]:
+        """Release a hold that was never settled in time."""
+        return self._release(hold_id, TransferCode.HOLD_EXPIRY, source=source, key=key)
+
+    def record_clearing(
+        self,
+        card_id: int,
+        amount: int,
+        *,
+        source: str,
+        key: str,
+        hold_id: int | None = None,
+        merchant_name: str | None = None,
+        mcc: str | None = None,
+        category: str | None = None,
+        code: TransferCode = TransferCode.CARD_SPEND,
+        inbound_event_id: int | None = None,
+    ) -> list[TransferRecord]:
+        """Record a settlement the provider has made. Never refused (see module doc)."""
+        from ledger.service import _positive
+
+        _positive(amount)
+
+        def build() -> list[TransferSpec]:
+            hold = self._hold_if_open(hold_id) if hold_id is not None else None
+            if hold is not None:
+                within = min(amount, self._over_post_limit(hold))
+                specs = self._settle_hold(hold, within)
+                if amount > within:
+                    specs += self.settled_debit_specs(
+                        _spend(
+                            hold.debit_account_id,
+                            hold.credit_account_id,
+                            amount - within,
+                            code,
+                            card_id,
+                            merchant_name,
+                            mcc,
+                            category,
+                            inbound_event_id,
+                        )
+                    )
+                return specs
+            card = cards_repo.get(self.session, card_id)
+            clearing = self._system(AccountKind.MERCHANT_SPEND_CLEARING)
+            return self.settled_debit_specs(
+                _spend(
+                    card.account_id,
+                    clearing,
+                    amount,
+                    code,
+                    card_id,
+                    merchant_name,
+                    mcc,
+                    category,
+                    inbound_event_id,
+                )
+            )
+
+        request = {
+            "op": "clearing",
+            "card": card_id,
+            "amount": amount,
+            "hold": hold_id,
+            "code": code.value,
+            "merchant": merchant_name,
+            "mcc": mcc,
+        }
+        return self._post(request, build, source=source, key=key, effective_at=None)
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _over_post_limit(self, hold: Transfer) -> int:
+        return hold.amount + hold.amount * self.settings.over_post_tolerance_percent // 100
+
+    def _hold_if_open(self, hold_id: int) -> Transfer | None:
+        hold = transfers_repo.get(self.session, hold_id)
+        if hold.phase is not Phase.PENDING:
+            raise NotAHold(f"transfer {hold_id} is not a hold")
+        if transfers_repo.resolution_of(self.session, hold_id) is not None:
+            return None
+        return hold
+
+    def _open_hold(self, hold_id: int) -> Transfer:
+        hold = self._hold_if_open(hold_id)
+        if hold is None:
+            raise HoldAlreadyResolved(f"hold {hold_id} was already posted, voided or expired")
+        return hold
+
+    def _settle_hold(self, hold: Transfer, amount: int) -> list[TransferSpec]:
+        """Post the hold for ``amount``; anything above the hold is a settled excess."""
+        posted = min(amount, hold.amount)
+        specs = [
+            TransferSpec(
+                hold.debit_account_id,
+                hold.credit_account_id,
+                posted,
+                hold.code,
+                phase=Phase.POST_PENDING,
+                pending_id=hold.id,
+                pending_amount=hold.amount,
+                card_id=hold.card_id,
+                merchant_name=hold.merchant_name,
+                mcc=hold.mcc,
+                category=hold.category,
+            )
+        ]
+        if amount > hold.amount:
+            specs += self.settled_debit_specs(
+                _spend(
+                    hold.debit_account_id,
+                    hold.credit_account_id,
+                    amount - hold.amount,
+                    hold.code,
+                    hold.card_id,
+                    hold.merchant_name,
+                    hold.mcc,
+                    hold.category,
+                    None,
+                )
+            )
+        return specs
+
+    def _release(
+        self, hold_id: int, code: TransferCode, *, source: str, key: str
+    ) -> list[TransferRecord]:
+        def build() -> list[TransferSpec]:
+            hold = self._open_hold(hold_id)
+            return [
+                TransferSpec(
+                    hold.debit_account_id,
+                    hold.credit_account_id,
+                    hold.amount,
+                    code,
+                    phase=Phase.VOID_PENDING,
+                    pending_id=hold.id,
+                    pending_amount=hold.amount,
+                    card_id=hold.card_id,
+                    merchant_name=hold.merchant_name,
+                    mcc=hold.mcc,
+                    category=hold.category,
+                )
+            ]
+
+        return self._post(
+            {"op": code.value, "hold": hold_id}, build, source=source, key=key, effective_at=None
+        )
+
+
+def _spend(
+    debit: int,
+    credit: int,
+    amount: int,
+    code: TransferCode,
+    card_id: int | None,
+    merchant_name: str | None,
+    mcc: str | None,
+    category: str | None,
+    inbound_event_id: int | None,
+) -> TransferSpec:
+    return TransferSpec(
+        debit,
+        credit,
+        amount,
+        code,
+        card_id=card_id,
+        merchant_name=merchant_name,
+        mcc=mcc,
+        category=category,
+        inbound_event_id=inbound_event_id,
+    )
+
+
+def _result(decision: Authorisation) -> AuthorisationResult:
+    return AuthorisationResult(
+        authorisation_id=decision.id,
+        approved=decision.decision is AuthorisationDecision.APPROVED,
+        decline_reason=decision.decline_reason,
+        hold_id=decision.hold_id,
+    )
+
+
+__all__ = ["AuthorisationResult", "CardPayments", "accounts_repo"]

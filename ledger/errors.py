@@ -1,0 +1,98 @@
+"""Domain errors. Each has a stable machine name (``code``) that the API maps once to
+RFC 9457 problem JSON and the pages map to GOV.UK error summaries.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    """Something the caller asked for that the rules do not allow. Nothing was changed."""
+
+    code: ClassVar[str] = "domain_error"
+    title: ClassVar[str] = "The request could not be carried out"
+    http_status: ClassVar[int] = 422
+
+    def __init__(self, detail: str, **context: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.context = context
+
+
+class InvalidAmount(DomainError):
+    code = "invalid_amount"
+    title = "The amount is not valid"
+
+
+class InsufficientFunds(DomainError):
+    code = "insufficient_funds"
+    title = "Not enough money available"
+
+
+class AccountClosed(DomainError):
+    code = "account_closed"
+    title = "The account is closed"
+
+
+class CurrencyMismatch(DomainError):
+    code = "currency_mismatch"
+    title = "The accounts hold different currencies"
+
+
+class SameAccount(DomainError):
+    code = "same_account"
+    title = "A transfer needs two different accounts"
+
+
+class UnknownRecord(DomainError):
+    code = "not_found"
+    title = "No such record"
+    http_status = 404
+
+
+class IdempotencyConflict(DomainError):
+    code = "idempotency_conflict"
+    title = "The idempotency key was already used for a different request"
+
+
+class HoldAlreadyResolved(DomainError):
+    code = "hold_already_resolved"
+    title = "The hold was already posted, voided or expired"
+    http_status = 409
+
+
+class NotAHold(DomainError):
+    code = "not_a_hold"
+    title = "The transfer is not a pending hold"
+
+
+class ExceedsHoldTolerance(DomainError):
+    code = "exceeds_hold_tolerance"
+    title = "The amount is more than the hold allows"
+
+
+class AlreadyReversed(DomainError):
+    code = "already_reversed"
+    title = "The transfer has already been reversed"
+    http_status = 409
+
+
+class NotReversible(DomainError):
+    code = "not_reversible"
+    title = "The transfer cannot be reversed"
+
+
+class CardSuspended(DomainError):
+    code = "card_suspended"
+    title = "The card is suspended"
+
+
+class CardClosed(DomainError):
+    code = "card_closed"
+    title = "The card is closed"
+
+
+class InvalidRecord(DomainError):
+    code = "invalid_record"
+    title = "The record is not valid"

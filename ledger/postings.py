@@ -1,0 +1,366 @@
+"""The posting engine: the only code that writes transfers and account totals.
+
+Every posting, in one database transaction:
+
+1. locks the chain head (``ledger_head``), which serialises postings across processes,
+   makes transfer ids gap-free and in commit order, and makes every read below current;
+2. looks up the idempotency key: the same key with the same request returns the
+   original transfers, with another request raises ``IdempotencyConflict``;
+3. checks every account (exists, open, no overdraft) for the whole linked set before
+   writing anything, so linked transfers commit together or not at all;
+4. updates the four running totals, inserts the transfers with their chain hashes and
+   moves the head.
+
+It flushes through the caller's session and never commits: the caller owns the unit
+of work. The head row and the account rows read under its lock are cached for the rest
+of the transaction (dropped whenever any transaction or savepoint ends).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm.util import identity_key
+
+from ledger.chain import GENESIS_HASH, link_hash
+from ledger.errors import (
+    AccountClosed,
+    IdempotencyConflict,
+    InsufficientFunds,
+    InvalidAmount,
+    SameAccount,
+    UnknownRecord,
+)
+from ledger.models import Account, LedgerHead, Phase, Transfer, TransferCode
+
+_CACHE_KEY = "dpledger.ledger_cache"
+
+
+@dataclass(frozen=True)
+class TransferSpec:
+    """What to post. ``pending`` is the hold a post_pending/void_pending resolves."""
+
+    debit_account_id: int
+    credit_account_id: int
+    amount: int
+    code: TransferCode
+    phase: Phase = Phase.POSTED
+    pending_id: int | None = None
+    pending_amount: int = 0
+    reverses_id: int | None = None
+    card_id: int | None = None
+    merchant_name: str | None = None
+    mcc: str | None = None
+    category: str | None = None
+    payee: str | None = None
+    reference: str | None = None
+    inbound_event_id: int | None = None
+
+
+@dataclass(frozen=True)
+class TransferRecord:
+    """A transfer as written: immutable, like the row it mirrors."""
+
+    id: int
+    debit_account_id: int
+    credit_account_id: int
+    amount: int
+    code: TransferCode
+    phase: Phase
+    pending_id: int | None
+    reverses_id: int | None
+    link_group: str | None
+    idempotency_source: str
+    idempotency_key: str
+    request_digest: str
+    effective_at: datetime
+    created_at: datetime
+    card_id: int | None
+    merchant_name: str | None
+    mcc: str | None
+    category: str | None
+    payee: str | None
+    reference: str | None
+    inbound_event_id: int | None
+    chain_hash: str
+
+    @classmethod
+    def of(cls, transfer: Transfer) -> TransferRecord:
+        return cls(**{f.name: getattr(transfer, f.name) for f in fields(cls)})
+
+
+@dataclass
+class _AccountState:
+    id: int
+    no_overdraft: bool
+    closed: bool
+    debits_pending: int
+    debits_posted: int
+    credits_pending: int
+    credits_posted: int
+
+    @property
+    def available(self) -> int:
+        return self.credits_posted - self.debits_posted - self.debits_pending
+
+
+@dataclass
+class _Cache:
+    head_id: int
+    head_hash: str
+    accounts: dict[int, _AccountState]
+
+
+Builder = Callable[[], Sequence[TransferSpec]]
+
+
+def link_key(key: str, index: int) -> str:
+    """The idempotency key of the index-th transfer of a linked set (the first keeps it)."""
+    return key if index == 0 else f"{key}#{index + 1}"
+
+
+def request_digest(request: Mapping[str, Any]) -> str:
+    """A stable digest of what was asked for: the same request gives the same digest."""
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def post(
+    session: Session,
+    *,
+    source: str,
+    key: str,
+    request: Mapping[str, Any],
+    build: Builder,
+    effective_at: datetime,
+    created_at: datetime,
+) -> list[TransferRecord]:
+    """Post what ``build`` returns: one transfer, or a linked set that commits all together
+    or not at all.
+
+    ``request`` describes what the caller asked for; it decides idempotency. If the key was
+    used before with the same request, the transfers written then are returned and
+    ``build`` is not called. With a different request, ``IdempotencyConflict``. Otherwise
+    ``build`` runs under the chain-head lock, so it sees current totals.
+
+    Raises ``InsufficientFunds``, ``AccountClosed``, ``UnknownRecord``, ``SameAccount``,
+    ``InvalidAmount`` or ``IdempotencyConflict`` (or what ``build`` raises); when it
+    raises, nothing has been written.
+    """
+    if not key or not source:
+        raise InvalidAmount("an idempotency source and key are required")
+    digest = request_digest(request)
+    cache = lock_head(session)
+
+    existing = find_replay(session, source, key)
+    if existing is not None:
+        if existing[0].request_digest != digest:
+            raise IdempotencyConflict(
+                f"idempotency key {key!r} from {source!r} was already used for a different request",
+                source=source,
+                key=key,
+            )
+        return existing
+
+    specs = build()
+    if not specs:
+        raise InvalidAmount("nothing to post")
+    cache = lock_head(session)  # build may have ended a savepoint of its own
+    _check_all(session, cache, specs)
+
+    link_group = f"{source}:{key}" if len(specs) > 1 else None
+    rows: list[dict[str, Any]] = []
+    for index, spec in enumerate(specs):
+        _apply_totals(session, cache, spec)
+        row = {
+            "id": cache.head_id + 1,
+            "debit_account_id": spec.debit_account_id,
+            "credit_account_id": spec.credit_account_id,
+            "amount": spec.amount,
+            "code": spec.code,
+            "phase": spec.phase,
+            "pending_id": spec.pending_id,
+            "reverses_id": spec.reverses_id,
+            "link_group": link_group,
+            "idempotency_source": source,
+            "idempotency_key": link_key(key, index),
+            "request_digest": digest,
+            "effective_at": effective_at,
+            "created_at": created_at,
+            "card_id": spec.card_id,
+            "merchant_name": spec.merchant_name,
+            "mcc": spec.mcc,
+            "category": spec.category,
+            "payee": spec.payee,
+            "reference": spec.reference,
+            "inbound_event_id": spec.inbound_event_id,
+        }
+        row["chain_hash"] = chain_hash = link_hash(cache.head_hash, row)
+        cache.head_id, cache.head_hash = cache.head_id + 1, chain_hash
+        rows.append(row)
+
+    session.execute(insert(Transfer), rows)
+    session.execute(
+        update(LedgerHead)
+        .where(LedgerHead.id == 1)
+        .values(last_transfer_id=cache.head_id, last_hash=cache.head_hash)
+        .execution_options(synchronize_session=False)
+    )
+    return [TransferRecord(**row) for row in rows]
+
+
+def lock_head(session: Session) -> _Cache:
+    """Take the chain-head lock for this transaction (once) and return the cache."""
+    cache: _Cache | None = session.info.get(_CACHE_KEY)
+    if cache is not None:
+        return cache
+    head = session.execute(
+        select(LedgerHead.last_transfer_id, LedgerHead.last_hash)
+        .where(LedgerHead.id == 1)
+        .with_for_update()
+    ).one_or_none()
+    if head is None:
+        # A database created without the migration's seed row: start the chain.
+        session.execute(insert(LedgerHead).values(id=1, last_transfer_id=0, last_hash=GENESIS_HASH))
+        head_id, head_hash = 0, GENESIS_HASH
+    else:
+        head_id, head_hash = head
+    cache = _Cache(head_id=head_id, head_hash=head_hash, accounts={})
+    session.info[_CACHE_KEY] = cache
+    return cache
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_cache(session: Session, transaction: SessionTransaction) -> None:
+    # The end of the transaction or of a savepoint (released or rolled back) may make the
+    # cache stale. The ORM's internal subtransactions (one per flush) do not.
+    if transaction.nested or transaction.parent is None:
+        session.info.pop(_CACHE_KEY, None)
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_changed_accounts(session: Session, _context: Any, _instances: Any) -> None:
+    # An account changed through the ORM (closed, say) must be read afresh.
+    cache: _Cache | None = session.info.get(_CACHE_KEY)
+    if cache is not None and any(isinstance(obj, Account) for obj in session.dirty):
+        cache.accounts.clear()
+
+
+def account_state(session: Session, cache: _Cache, account_id: int) -> _AccountState:
+    """The account's totals as they stand under the head lock."""
+    state = cache.accounts.get(account_id)
+    if state is None:
+        row = session.execute(
+            select(
+                Account.no_overdraft,
+                Account.closed,
+                Account.debits_pending,
+                Account.debits_posted,
+                Account.credits_pending,
+                Account.credits_posted,
+            ).where(Account.id == account_id)
+        ).one_or_none()
+        if row is None:
+            raise UnknownRecord(f"account {account_id} does not exist", account_id=account_id)
+        state = _AccountState(account_id, *row)
+        cache.accounts[account_id] = state
+    return state
+
+
+def _check_all(session: Session, cache: _Cache, specs: Sequence[TransferSpec]) -> None:
+    """Check the whole linked set against a scratch copy of the totals."""
+    scratch: dict[int, _AccountState] = {}
+    for spec in specs:
+        if spec.amount <= 0:
+            raise InvalidAmount("a transfer amount must be more than zero", amount=spec.amount)
+        if spec.debit_account_id == spec.credit_account_id:
+            raise SameAccount("a transfer needs two different accounts")
+        for account_id in (spec.debit_account_id, spec.credit_account_id):
+            if account_id not in scratch:
+                scratch[account_id] = replace(account_state(session, cache, account_id))
+        debit = scratch[spec.debit_account_id]
+        credit = scratch[spec.credit_account_id]
+        for account in (debit, credit):
+            if account.closed and spec.phase in (Phase.POSTED, Phase.PENDING):
+                raise AccountClosed(f"account {account.id} is closed", account_id=account.id)
+        if (
+            debit.no_overdraft
+            and spec.phase in (Phase.POSTED, Phase.PENDING)
+            and debit.available < spec.amount
+        ):
+            raise InsufficientFunds(
+                f"account {debit.id} has {debit.available}p available, "
+                f"{spec.amount}p was asked for",
+                account_id=debit.id,
+                available=debit.available,
+                amount=spec.amount,
+            )
+        _move(debit, credit, spec)
+
+
+def _move(debit: _AccountState, credit: _AccountState, spec: TransferSpec) -> None:
+    """The effect of one transfer on the two accounts' totals."""
+    if spec.phase is Phase.POSTED:
+        debit.debits_posted += spec.amount
+        credit.credits_posted += spec.amount
+    elif spec.phase is Phase.PENDING:
+        debit.debits_pending += spec.amount
+        credit.credits_pending += spec.amount
+    else:
+        debit.debits_pending -= spec.pending_amount
+        credit.credits_pending -= spec.pending_amount
+        if spec.phase is Phase.POST_PENDING:
+            debit.debits_posted += spec.amount
+            credit.credits_posted += spec.amount
+
+
+def _apply_totals(session: Session, cache: _Cache, spec: TransferSpec) -> None:
+    debit = account_state(session, cache, spec.debit_account_id)
+    credit = account_state(session, cache, spec.credit_account_id)
+    _move(debit, credit, spec)
+    for state in (debit, credit):
+        session.execute(
+            update(Account)
+            .where(Account.id == state.id)
+            .values(
+                debits_pending=state.debits_pending,
+                debits_posted=state.debits_posted,
+                credits_pending=state.credits_pending,
+                credits_posted=state.credits_posted,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        _expire_loaded_account(session, state.id)
+
+
+def _expire_loaded_account(session: Session, account_id: int) -> None:
+    """An Account object already loaded in this session must not show stale totals."""
+    loaded = session.identity_map.get(identity_key(Account, account_id))
+    if loaded is not None:
+        session.expire(
+            loaded, ["debits_pending", "debits_posted", "credits_pending", "credits_posted"]
+        )
+
+
+def find_replay(session: Session, source: str, key: str) -> list[TransferRecord] | None:
+    """The transfers already written under this idempotency key, if any."""
+    first = session.execute(
+        select(Transfer).where(
+            Transfer.idempotency_source == source, Transfer.idempotency_key == key
+        )
+    ).scalar_one_or_none()
+    if first is None:
+        return None
+    if first.link_group is None:
+        return [TransferRecord.of(first)]
+    linked = session.execute(
+        select(Transfer).where(Transfer.link_group == first.link_group).order_by(Transfer.id)
+    ).scalars()
+    return [TransferRecord.of(t) for t in linked]

@@ -1,0 +1,79 @@
+"""``dpledger``: the one command-line entry point, with a sub-command per job."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from ledger.commands import ledger_group
+from ledger.db import database_url, make_engine, make_session_factory, unit_of_work
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """dpledger: the prepaid-card direct-payment ledger.
+
+    The database is DATABASE_URL, or a SQLite file in instance/ when it is unset.
+    """
+
+
+@main.group("db")
+def db_group() -> None:
+    """Create and migrate the database schema."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Alembic revision.")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (the latest by default)."""
+    from ledger.migrate import upgrade
+
+    engine = make_engine()
+    upgrade(engine, revision)
+    engine.dispose()
+    click.echo(f"database at {revision}: {_safe_url()}")
+
+
+@main.group("demo")
+def demo_group() -> None:
+    """Demo data for trying dpledger out."""
+
+
+@demo_group.command("load")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has people.")
+def demo_load(if_empty: bool) -> None:
+    """Load the small demo population (eight people, seven cards, eight weeks)."""
+    from portal.demo import demo_exists, load_demo
+
+    engine = make_engine()
+    with unit_of_work(make_session_factory(engine)) as session:
+        if demo_exists(session):
+            if if_empty:
+                click.echo("demo: the database already has people; left as it is")
+                return
+            raise click.ClickException("the database already has people; use an empty one")
+        for line in load_demo(session, datetime.now(UTC).date()):
+            click.echo(f"demo: {line}")
+    engine.dispose()
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the web app with the development server (use gunicorn wsgi:app in production)."""
+    from portal.app import create_app
+
+    app = create_app()
+    click.echo(f"dpledger is running: open http://{host}:{port}/ (Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+def _safe_url() -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(database_url()).render_as_string(hide_password=True)
+
+
+main.add_command(ledger_group)

@@ -1,0 +1,82 @@
+"""Test fixtures: a real database (SQLite or PostgreSQL, from DATABASE_URL), migrated once
+with Alembic; each test runs in a transaction that is rolled back, so code under test may
+commit (its commits become savepoints). Tests that race real threads use ``committed``,
+which gives them the engine itself and empties the tables afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger.clock import FixedClock
+from ledger.db import Base, make_engine, normalise_url
+from ledger.migrate import upgrade
+
+
+def _test_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return normalise_url(url)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    url = _test_url(tmp_path_factory)
+    engine = (
+        make_engine(url, pool_size=10, max_overflow=80) if "postgresql" in url else make_engine(url)
+    )
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def session(engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back at the end of the test."""
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+
+
+def empty_tables(engine: Engine) -> None:
+    """Remove every row the tests committed and restart the chain."""
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+        conn.execute(
+            text("INSERT INTO ledger_head (id, last_transfer_id, last_hash) VALUES (1, 0, :h)"),
+            {"h": "0" * 64},
+        )
+
+
+@pytest.fixture()
+def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """A session factory whose commits are real; every table is emptied afterwards."""
+    empty_tables(engine)
+    try:
+        yield sessionmaker(bind=engine, expire_on_commit=False)
+    finally:
+        empty_tables(engine)
+
+
+@pytest.fixture()
+def clock() -> FixedClock:
+    return FixedClock()
