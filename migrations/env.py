@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-import ledger.models  # noqa: F401  (registers every table on the metadata)
 from ledger.db import Base, make_engine
+from ledger.registry import load_all_models
+
+load_all_models()
 
 target_metadata = Base.metadata
 

@@ -24,7 +24,7 @@ def db_group() -> None:
 
 
 @db_group.command("upgrade")
-@click.option("--revision", default="head", show_default=True, help="Alembic revision.")
+@click.option("--revision", default="heads", show_default=True, help="Alembic revision.")
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (the latest by default)."""
     from ledger.migrate import upgrade

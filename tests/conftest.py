@@ -16,6 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger.clock import FixedClock
 from ledger.db import Base, make_engine, normalise_url
 from ledger.migrate import upgrade
+from ledger.registry import load_all_models
+
+load_all_models()
 
 
 def _test_url(tmp_path_factory: pytest.TempPathFactory) -> str:

@@ -1,0 +1,1 @@
+"""Monitors, flags, triage, officer actions and scheduler jobs. Nothing here imports Flask."""
