@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from ledger.db import Base, make_engine
+from ledger.db import Base, UTCDateTime, make_engine
 from ledger.registry import load_all_models
 
 load_all_models()
@@ -23,12 +23,20 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    # Migrations must not import application code: UTCDateTime is a DateTime(timezone=True).
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

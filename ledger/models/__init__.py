@@ -4,6 +4,7 @@ from ledger.models.accounts import Account, AccountKind, Authorisation, LedgerHe
 from ledger.models.cards import Card, CardKind, CardStatus, CompanionPot
 from ledger.models.people import CaringRelationship, Person
 from ledger.models.plans import Plan, PlanCategory, PlanKind, PlanLine, PlanStatus
+from ledger.models.reconciliation import ReconciliationBreak
 from ledger.models.transfers import Phase, Transfer, TransferCode
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "PlanKind",
     "PlanLine",
     "PlanStatus",
+    "ReconciliationBreak",
     "Transfer",
     "TransferCode",
 ]

@@ -474,6 +474,38 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("authorisations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_authorisations_card_id"), ["card_id"], unique=False)
+    op.create_table(
+        "reconciliation_breaks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=64), nullable=False),
+        sa.Column("card_id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("provider_balance", sa.BigInteger(), nullable=False),
+        sa.Column("ledger_balance", sa.BigInteger(), nullable=False),
+        sa.Column("detected_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("detail", sa.String(length=500), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_reconciliation_breaks_account_id_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["card_id"], ["cards.id"], name=op.f("fk_reconciliation_breaks_card_id_cards")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reconciliation_breaks")),
+        sa.UniqueConstraint(
+            "source", "card_id", "as_of", name=op.f("uq_reconciliation_breaks_source_card_id_as_of")
+        ),
+    )
+    with op.batch_alter_table("reconciliation_breaks", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_reconciliation_breaks_account_id"), ["account_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_reconciliation_breaks_card_id"), ["card_id"], unique=False
+        )
+
     # The chain head starts at the genesis hash; every posting moves it.
     op.bulk_insert(
         sa.table(
@@ -487,6 +519,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("reconciliation_breaks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reconciliation_breaks_card_id"))
+        batch_op.drop_index(batch_op.f("ix_reconciliation_breaks_account_id"))
+
+    op.drop_table("reconciliation_breaks")
     with op.batch_alter_table("authorisations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_authorisations_card_id"))
 
