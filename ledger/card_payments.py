@@ -218,11 +218,11 @@ class CardPayments(Ledger):
                         )
                     )
                 return specs
-            card = cards_repo.get(self.session, card_id)
+            account_id = postings.card_account_id(self.session, card_id)
             clearing = self._system(AccountKind.MERCHANT_SPEND_CLEARING)
             return self.settled_debit_specs(
                 _spend(
-                    card.account_id,
+                    account_id,
                     clearing,
                     amount,
                     code,

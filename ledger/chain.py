@@ -55,19 +55,21 @@ CHAINED_FIELDS = (
 )
 
 
+_NULL = "\u2400"  # a visible "null", distinct from the empty string
+
+
 def _canonical(value: Any) -> str:
+    # Every enum in the chain is a StrEnum, whose str() is its stored value.
     if value is None:
-        return "\u2400"  # a visible "null", distinct from the empty string
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    if hasattr(value, "value"):  # enums hash by their stored value
-        return str(value.value)
+        return _NULL
+    if type(value) is datetime:
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
     return str(value)
 
 
 def link_hash(previous_hash: str, transfer: Mapping[str, Any]) -> str:
     """The chain hash of a transfer, given the hash of the one before it."""
-    content = "\x1f".join(_canonical(transfer[name]) for name in CHAINED_FIELDS)
+    content = "\x1f".join([_canonical(transfer[name]) for name in CHAINED_FIELDS])
     return hashlib.sha256(f"{previous_hash}\x1e{content}".encode()).hexdigest()
 
 

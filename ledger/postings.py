@@ -19,17 +19,15 @@ of the transaction (dropped whenever any transaction or savepoint ends).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import Table, bindparam, event, select
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.orm.util import identity_key
 
-from ledger.chain import GENESIS_HASH, link_hash
+from ledger.chain import link_hash
 from ledger.errors import (
     AccountClosed,
     IdempotencyConflict,
@@ -38,7 +36,9 @@ from ledger.errors import (
     SameAccount,
     UnknownRecord,
 )
-from ledger.models import Account, LedgerHead, Phase, Transfer, TransferCode
+from ledger.hot_sql import HotPath
+from ledger.models import Account, AccountKind, Phase, Transfer, TransferCode
+from ledger.repositories.accounts import SYSTEM_ACCOUNTS
 
 _CACHE_KEY = "dpledger.ledger_cache"
 
@@ -99,6 +99,8 @@ class TransferRecord:
 @dataclass
 class _AccountState:
     id: int
+    kind: AccountKind
+    parent_id: int | None
     no_overdraft: bool
     closed: bool
     debits_pending: int
@@ -113,9 +115,29 @@ class _AccountState:
 
 @dataclass
 class _Cache:
+    """What the posting engine knows under the head lock, for this transaction only."""
+
+    hot: HotPath
     head_id: int
     head_hash: str
-    accounts: dict[int, _AccountState]
+    accounts: dict[int, _AccountState] = field(default_factory=dict)
+    system_accounts: dict[AccountKind, int] = field(default_factory=dict)
+    card_accounts: dict[int, int] = field(default_factory=dict)
+
+
+# The full-record reads of a replay go through SQLAlchemy (types converted for us); the
+# hot statements of a new posting go through ledger.hot_sql.
+_TRANSFERS = cast(Table, Transfer.__table__)
+_TRANSFER_COLUMNS = [_TRANSFERS.c[f.name] for f in fields(TransferRecord)]
+_SELECT_BY_KEY = select(*_TRANSFER_COLUMNS).where(
+    _TRANSFERS.c.idempotency_source == bindparam("source"),
+    _TRANSFERS.c.idempotency_key == bindparam("key"),
+)
+_SELECT_LINKED = (
+    select(*_TRANSFER_COLUMNS)
+    .where(_TRANSFERS.c.link_group == bindparam("link_group"))
+    .order_by(_TRANSFERS.c.id)
+)
 
 
 Builder = Callable[[], Sequence[TransferSpec]]
@@ -127,9 +149,12 @@ def link_key(key: str, index: int) -> str:
 
 
 def request_digest(request: Mapping[str, Any]) -> str:
-    """A stable digest of what was asked for: the same request gives the same digest."""
-    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """A stable digest of what was asked for: the same request gives the same digest.
+
+    Requests hold only str, int, bool, None and lists or tuples of them, whose repr is
+    stable across runs and versions.
+    """
+    return hashlib.sha256(repr(sorted(request.items())).encode()).hexdigest()
 
 
 def post(
@@ -157,9 +182,10 @@ def post(
     if not key or not source:
         raise InvalidAmount("an idempotency source and key are required")
     digest = request_digest(request)
+    session.flush()  # cheap when clean; the statements below bypass the ORM's autoflush
     cache = lock_head(session)
 
-    existing = find_replay(session, source, key)
+    existing = find_replay(session, source, key) if cache.hot.key_used(source, key) else None
     if existing is not None:
         if existing[0].request_digest != digest:
             raise IdempotencyConflict(
@@ -206,13 +232,8 @@ def post(
         cache.head_id, cache.head_hash = cache.head_id + 1, chain_hash
         rows.append(row)
 
-    session.execute(insert(Transfer), rows)
-    session.execute(
-        update(LedgerHead)
-        .where(LedgerHead.id == 1)
-        .values(last_transfer_id=cache.head_id, last_hash=cache.head_hash)
-        .execution_options(synchronize_session=False)
-    )
+    cache.hot.insert_transfers(rows)
+    cache.hot.move_head(cache.head_id, cache.head_hash)
     return [TransferRecord(**row) for row in rows]
 
 
@@ -221,18 +242,12 @@ def lock_head(session: Session) -> _Cache:
     cache: _Cache | None = session.info.get(_CACHE_KEY)
     if cache is not None:
         return cache
-    head = session.execute(
-        select(LedgerHead.last_transfer_id, LedgerHead.last_hash)
-        .where(LedgerHead.id == 1)
-        .with_for_update()
-    ).one_or_none()
+    session.flush()  # what the ORM holds back must reach the database before we read
+    hot = HotPath(session)
+    head = hot.select_head()
     if head is None:
-        # A database created without the migration's seed row: start the chain.
-        session.execute(insert(LedgerHead).values(id=1, last_transfer_id=0, last_hash=GENESIS_HASH))
-        head_id, head_hash = 0, GENESIS_HASH
-    else:
-        head_id, head_hash = head
-    cache = _Cache(head_id=head_id, head_hash=head_hash, accounts={})
+        raise RuntimeError("the ledger_head row is missing: run `dpledger db upgrade`")
+    cache = _Cache(hot=hot, head_id=head[0], head_hash=head[1])
     session.info[_CACHE_KEY] = cache
     return cache
 
@@ -257,52 +272,71 @@ def account_state(session: Session, cache: _Cache, account_id: int) -> _AccountS
     """The account's totals as they stand under the head lock."""
     state = cache.accounts.get(account_id)
     if state is None:
-        row = session.execute(
-            select(
-                Account.no_overdraft,
-                Account.closed,
-                Account.debits_pending,
-                Account.debits_posted,
-                Account.credits_pending,
-                Account.credits_posted,
-            ).where(Account.id == account_id)
-        ).one_or_none()
-        if row is None:
+        _load_accounts(cache, [account_id])
+        state = cache.accounts.get(account_id)
+        if state is None:
             raise UnknownRecord(f"account {account_id} does not exist", account_id=account_id)
-        state = _AccountState(account_id, *row)
-        cache.accounts[account_id] = state
     return state
+
+
+def prefetch_accounts(session: Session, account_ids: Sequence[int]) -> None:
+    """Read several accounts under the head lock in one statement (saves round trips)."""
+    _load_accounts(lock_head(session), account_ids)
+
+
+def _load_accounts(cache: _Cache, account_ids: Sequence[int]) -> None:
+    """Read into the cache, in one statement, the accounts it does not hold yet."""
+    missing = {a for a in account_ids if a not in cache.accounts}
+    if not missing:
+        return
+    for account_id, kind, parent_id, no_overdraft, closed, *totals in cache.hot.select_accounts(
+        sorted(missing)
+    ):
+        cache.accounts[account_id] = _AccountState(
+            account_id, AccountKind(kind), parent_id, bool(no_overdraft), bool(closed), *totals
+        )
 
 
 def _check_all(session: Session, cache: _Cache, specs: Sequence[TransferSpec]) -> None:
     """Check the whole linked set against a scratch copy of the totals."""
-    scratch: dict[int, _AccountState] = {}
+    _load_accounts(
+        cache, [a for spec in specs for a in (spec.debit_account_id, spec.credit_account_id)]
+    )
+    if len(specs) == 1:  # the common case needs no scratch copy
+        _check_one(cache.accounts, specs[0])
+        return
+    scratch = {
+        a: replace(cache.accounts[a])
+        for spec in specs
+        for a in (spec.debit_account_id, spec.credit_account_id)
+    }
     for spec in specs:
-        if spec.amount <= 0:
-            raise InvalidAmount("a transfer amount must be more than zero", amount=spec.amount)
-        if spec.debit_account_id == spec.credit_account_id:
-            raise SameAccount("a transfer needs two different accounts")
-        for account_id in (spec.debit_account_id, spec.credit_account_id):
-            if account_id not in scratch:
-                scratch[account_id] = replace(account_state(session, cache, account_id))
-        debit = scratch[spec.debit_account_id]
-        credit = scratch[spec.credit_account_id]
-        for account in (debit, credit):
-            if account.closed and spec.phase in (Phase.POSTED, Phase.PENDING):
-                raise AccountClosed(f"account {account.id} is closed", account_id=account.id)
-        if (
-            debit.no_overdraft
-            and spec.phase in (Phase.POSTED, Phase.PENDING)
-            and debit.available < spec.amount
-        ):
-            raise InsufficientFunds(
-                f"account {debit.id} has {debit.available}p available, "
-                f"{spec.amount}p was asked for",
-                account_id=debit.id,
-                available=debit.available,
-                amount=spec.amount,
-            )
-        _move(debit, credit, spec)
+        _check_one(scratch, spec)
+        _move(scratch[spec.debit_account_id], scratch[spec.credit_account_id], spec)
+
+
+def _check_one(states: Mapping[int, _AccountState], spec: TransferSpec) -> None:
+    if spec.amount <= 0:
+        raise InvalidAmount("a transfer amount must be more than zero", amount=spec.amount)
+    if spec.debit_account_id == spec.credit_account_id:
+        raise SameAccount("a transfer needs two different accounts")
+    debit = states.get(spec.debit_account_id)
+    credit = states.get(spec.credit_account_id)
+    for account_id, state in ((spec.debit_account_id, debit), (spec.credit_account_id, credit)):
+        if state is None:
+            raise UnknownRecord(f"account {account_id} does not exist", account_id=account_id)
+    assert debit is not None and credit is not None
+    opening = spec.phase in (Phase.POSTED, Phase.PENDING)
+    for account in (debit, credit):
+        if account.closed and opening:
+            raise AccountClosed(f"account {account.id} is closed", account_id=account.id)
+    if debit.no_overdraft and opening and debit.available < spec.amount:
+        raise InsufficientFunds(
+            f"account {debit.id} has {debit.available}p available, {spec.amount}p was asked for",
+            account_id=debit.id,
+            available=debit.available,
+            amount=spec.amount,
+        )
 
 
 def _move(debit: _AccountState, credit: _AccountState, spec: TransferSpec) -> None:
@@ -326,23 +360,19 @@ def _apply_totals(session: Session, cache: _Cache, spec: TransferSpec) -> None:
     credit = account_state(session, cache, spec.credit_account_id)
     _move(debit, credit, spec)
     for state in (debit, credit):
-        session.execute(
-            update(Account)
-            .where(Account.id == state.id)
-            .values(
-                debits_pending=state.debits_pending,
-                debits_posted=state.debits_posted,
-                credits_pending=state.credits_pending,
-                credits_posted=state.credits_posted,
-            )
-            .execution_options(synchronize_session=False)
+        cache.hot.update_totals(
+            state.id,
+            state.debits_pending,
+            state.debits_posted,
+            state.credits_pending,
+            state.credits_posted,
         )
         _expire_loaded_account(session, state.id)
 
 
 def _expire_loaded_account(session: Session, account_id: int) -> None:
     """An Account object already loaded in this session must not show stale totals."""
-    loaded = session.identity_map.get(identity_key(Account, account_id))
+    loaded = session.identity_map.get((Account, (account_id,), None))
     if loaded is not None:
         session.expire(
             loaded, ["debits_pending", "debits_posted", "credits_pending", "credits_posted"]
@@ -351,16 +381,44 @@ def _expire_loaded_account(session: Session, account_id: int) -> None:
 
 def find_replay(session: Session, source: str, key: str) -> list[TransferRecord] | None:
     """The transfers already written under this idempotency key, if any."""
-    first = session.execute(
-        select(Transfer).where(
-            Transfer.idempotency_source == source, Transfer.idempotency_key == key
-        )
-    ).scalar_one_or_none()
+    connection = session.connection()
+    first = connection.execute(_SELECT_BY_KEY, {"source": source, "key": key}).first()
     if first is None:
         return None
     if first.link_group is None:
-        return [TransferRecord.of(first)]
-    linked = session.execute(
-        select(Transfer).where(Transfer.link_group == first.link_group).order_by(Transfer.id)
-    ).scalars()
-    return [TransferRecord.of(t) for t in linked]
+        return [TransferRecord(**first._mapping)]
+    linked = connection.execute(_SELECT_LINKED, {"link_group": first.link_group})
+    return [TransferRecord(**row._mapping) for row in linked]
+
+
+def system_account_id(session: Session, kind: AccountKind, now: datetime) -> int:
+    """The council's account of this kind, created on first use (under the head lock)."""
+    cache = lock_head(session)
+    found = cache.system_accounts.get(kind)
+    if found is None:
+        found = cache.hot.system_account(kind.value)
+        if found is None:
+            account = Account(
+                kind=kind,
+                name=SYSTEM_ACCOUNTS[kind],
+                system_key=kind.value,
+                no_overdraft=False,
+                created_at=now,
+            )
+            session.add(account)
+            session.flush()
+            found = account.id
+        cache.system_accounts[kind] = found
+    return found
+
+
+def card_account_id(session: Session, card_id: int) -> int:
+    """The account a card draws on (a card never changes account)."""
+    cache = lock_head(session)
+    found = cache.card_accounts.get(card_id)
+    if found is None:
+        found = cache.hot.card_account(card_id)
+        if found is None:
+            raise UnknownRecord(f"card {card_id} does not exist", card_id=card_id)
+        cache.card_accounts[card_id] = found
+    return found

@@ -109,7 +109,7 @@ class Ledger:
         )
 
     def _system(self, kind: AccountKind) -> int:
-        return accounts_repo.system_account_id(self.session, kind, self.clock.now())
+        return postings.system_account_id(self.session, kind, self.clock.now())
 
     def _budget(self, account_id: int) -> Account:
         account = accounts_repo.get(self.session, account_id)
@@ -125,12 +125,14 @@ class Ledger:
         person's budget). Call only while building a posting (under the head lock).
         """
         cache = postings.lock_head(self.session)
-        account = accounts_repo.get(self.session, spec.debit_account_id)
+        postings.prefetch_accounts(self.session, [spec.debit_account_id, spec.credit_account_id])
+        account = postings.account_state(self.session, cache, spec.debit_account_id)
         if not account.no_overdraft:
             return [spec]
-        available = postings.account_state(self.session, cache, account.id).available
-        covered = max(0, min(available, spec.amount))
+        covered = max(0, min(account.available, spec.amount))
         shortfall = spec.amount - covered
+        if not shortfall:
+            return [spec]
         out = []
         if covered:
             out.append(_with(spec, amount=covered))
@@ -374,12 +376,12 @@ class Ledger:
         _positive(amount)
 
         def build() -> list[TransferSpec]:
-            card = cards_repo.get(self.session, card_id)
+            account_id = postings.card_account_id(self.session, card_id)
             clearing = self._system(AccountKind.MERCHANT_SPEND_CLEARING)
             return [
                 TransferSpec(
                     clearing,
-                    card.account_id,
+                    account_id,
                     amount,
                     TransferCode.REFUND,
                     card_id=card_id,

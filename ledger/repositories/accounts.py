@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,27 +24,6 @@ def get(session: Session, account_id: int) -> Account:
     if account is None:
         raise UnknownRecord(f"account {account_id} does not exist", account_id=account_id)
     return account
-
-
-def system_account_id(session: Session, kind: AccountKind, now: datetime) -> int:
-    """The id of the council's account of this kind, creating it the first time.
-
-    Callers hold the chain-head lock, so two first uses cannot both create it.
-    """
-    key = kind.value
-    found = session.execute(select(Account.id).where(Account.system_key == key)).scalar()
-    if found is not None:
-        return found
-    account = Account(
-        kind=kind,
-        name=SYSTEM_ACCOUNTS[kind],
-        system_key=key,
-        no_overdraft=False,
-        created_at=now,
-    )
-    session.add(account)
-    session.flush()
-    return account.id
 
 
 def arrears_account_id(session: Session, budget_account_id: int) -> int:
