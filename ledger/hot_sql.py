@@ -115,6 +115,12 @@ class HotPath:
             self.sql["update_totals"], {"id": account_id, "dp": dp, "dP": d_p, "cp": cp, "cP": c_p}
         )
 
+    def update_totals_many(self, states: Sequence[tuple[int, int, int, int, int]]) -> None:
+        self.cursor.executemany(
+            self.sql["update_totals"],
+            [{"id": a, "dp": dp, "dP": d_p, "cp": cp, "cP": c_p} for a, dp, d_p, cp, c_p in states],
+        )
+
     def insert_transfers(self, rows: Sequence[Mapping[str, Any]]) -> None:
         converted = [
             {

@@ -19,13 +19,14 @@ of the transaction (dropped whenever any transaction or savepoint ends).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, event, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from ledger.chain import link_hash
 from ledger.errors import (
@@ -41,6 +42,7 @@ from ledger.models import Account, AccountKind, Phase, Transfer, TransferCode
 from ledger.repositories.accounts import SYSTEM_ACCOUNTS
 
 _CACHE_KEY = "dpledger.ledger_cache"
+_DEFERRING_KEY = "dpledger.deferring"
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,11 @@ class _Cache:
     accounts: dict[int, _AccountState] = field(default_factory=dict)
     system_accounts: dict[AccountKind, int] = field(default_factory=dict)
     card_accounts: dict[int, int] = field(default_factory=dict)
+    # Deferred mode (see ``deferred``): what is checked and chained but not yet written.
+    pending_rows: list[dict[str, Any]] = field(default_factory=list)
+    pending_keys: dict[tuple[str, str], list[TransferRecord]] = field(default_factory=dict)
+    dirty_accounts: set[int] = field(default_factory=set)
+    writing: bool = False
 
 
 # The full-record reads of a replay go through SQLAlchemy (types converted for us); the
@@ -185,7 +192,9 @@ def post(
     session.flush()  # cheap when clean; the statements below bypass the ORM's autoflush
     cache = lock_head(session)
 
-    existing = find_replay(session, source, key) if cache.hot.key_used(source, key) else None
+    existing = cache.pending_keys.get((source, key))
+    if existing is None and cache.hot.key_used(source, key):
+        existing = find_replay(session, source, key)
     if existing is not None:
         if existing[0].request_digest != digest:
             raise IdempotencyConflict(
@@ -232,9 +241,94 @@ def post(
         cache.head_id, cache.head_hash = cache.head_id + 1, chain_hash
         rows.append(row)
 
+    records = [TransferRecord(**row) for row in rows]
+    if _deferring(session):
+        cache.pending_rows += rows
+        cache.pending_keys[(source, key)] = records
+    else:
+        cache.hot.insert_transfers(rows)
+        cache.hot.move_head(cache.head_id, cache.head_hash)
+    return records
+
+
+@contextmanager
+def deferred(session: Session) -> Iterator[None]:
+    """Post many transfers with few statements (as TigerBeetle batches).
+
+    Inside the block, postings are checked, chained and kept in memory under the head
+    lock; they are written (one multi-row insert, one update per account touched, one
+    head update) when the block ends, and before anything could see the database without
+    them: any ORM query or flush, and commit. What ``post`` returned is in the
+    transaction either way. A savepoint cannot begin while postings wait.
+    """
+    session.info[_DEFERRING_KEY] = session.info.get(_DEFERRING_KEY, 0) + 1
+    try:
+        yield
+    except BaseException:
+        _leave_deferred(session)
+        try:
+            write_pending(session)
+        except Exception:
+            # The transaction is broken and will be rolled back: forget what it held.
+            session.info.pop(_CACHE_KEY, None)
+        raise
+    _leave_deferred(session)
+    write_pending(session)
+
+
+def _leave_deferred(session: Session) -> None:
+    depth = session.info.get(_DEFERRING_KEY, 1) - 1
+    if depth:
+        session.info[_DEFERRING_KEY] = depth
+    else:
+        session.info.pop(_DEFERRING_KEY, None)
+
+
+def _deferring(session: Session) -> bool:
+    return _DEFERRING_KEY in session.info
+
+
+def write_pending(session: Session) -> None:
+    """Write the postings a ``deferred`` block holds in memory, if any."""
+    cache: _Cache | None = session.info.get(_CACHE_KEY)
+    if cache is None or not cache.pending_rows or cache.writing:
+        return
+    cache.writing = True
+    try:
+        _write(cache)
+    finally:
+        cache.writing = False
+
+
+def _write(cache: _Cache) -> None:
+    rows, cache.pending_rows = cache.pending_rows, []
+    cache.pending_keys.clear()
+    dirty, cache.dirty_accounts = cache.dirty_accounts, set()
     cache.hot.insert_transfers(rows)
+    cache.hot.update_totals_many(
+        [
+            (s.id, s.debits_pending, s.debits_posted, s.credits_pending, s.credits_posted)
+            for s in (cache.accounts[a] for a in sorted(dirty))
+        ]
+    )
     cache.hot.move_head(cache.head_id, cache.head_hash)
-    return [TransferRecord(**row) for row in rows]
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _write_before_reading(orm_execute_state: ORMExecuteState) -> None:
+    write_pending(orm_execute_state.session)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    write_pending(session)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _no_savepoint_while_deferring(session: Session, transaction: SessionTransaction) -> None:
+    cache: _Cache | None = session.info.get(_CACHE_KEY)
+    if transaction.nested and cache is not None and cache.pending_rows:
+        raise RuntimeError("write deferred postings before opening a savepoint")
 
 
 def lock_head(session: Session) -> _Cache:
@@ -262,7 +356,9 @@ def _forget_cache(session: Session, transaction: SessionTransaction) -> None:
 
 @event.listens_for(Session, "before_flush")
 def _forget_changed_accounts(session: Session, _context: Any, _instances: Any) -> None:
-    # An account changed through the ORM (closed, say) must be read afresh.
+    # Rows the ORM is about to write may refer to deferred transfers: write those first.
+    # An account changed through the ORM (closed, say) must then be read afresh.
+    write_pending(session)
     cache: _Cache | None = session.info.get(_CACHE_KEY)
     if cache is not None and any(isinstance(obj, Account) for obj in session.dirty):
         cache.accounts.clear()
@@ -359,6 +455,11 @@ def _apply_totals(session: Session, cache: _Cache, spec: TransferSpec) -> None:
     debit = account_state(session, cache, spec.debit_account_id)
     credit = account_state(session, cache, spec.credit_account_id)
     _move(debit, credit, spec)
+    if _deferring(session):
+        cache.dirty_accounts.update((debit.id, credit.id))
+        for state in (debit, credit):
+            _expire_loaded_account(session, state.id)
+        return
     for state in (debit, credit):
         cache.hot.update_totals(
             state.id,
