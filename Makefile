@@ -6,7 +6,10 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SCALE  ?= small
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint bench clean
+NPM_STAMP := node_modules/.installed
+FRONTEND  := portal/static/govuk/application.css
+
+.PHONY: help install frontend demo test lint bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -17,13 +20,35 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP) ## Create .venv and install dpledger with its tools
+install: $(STAMP) $(FRONTEND) ## Create .venv and install dpledger with its tools
 
-demo: $(STAMP) ## Migrate the SQLite demo database, load demo data, serve http://127.0.0.1:5000
+# GOV.UK Frontend from npm (package-lock.json pins it), compiled with the council's
+# branding and copied into portal/static/govuk/, which the app serves (no CDN).
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+$(FRONTEND): $(NPM_STAMP) portal/assets/application.scss
+	@mkdir -p portal/static/govuk
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js portal/static/govuk/
+	node_modules/.bin/sass --no-source-map --style=compressed --quiet-deps \
+		--silence-deprecation=import --load-path=node_modules \
+		portal/assets/application.scss portal/static/govuk/application.css
+
+frontend: $(FRONTEND) ## Install GOV.UK Frontend from npm and build the portal's CSS and JS
+
+demo: $(STAMP) $(FRONTEND) ## Migrate the SQLite demo database, load demo data, serve http://127.0.0.1:5000
 	DATABASE_URL= $(BIN)/dpledger db upgrade
 	DATABASE_URL= $(BIN)/dpledger demo load --if-empty
 	@echo
-	@echo "  Open http://127.0.0.1:5000/ to see every demo card's balances."
+	@echo "  Open http://127.0.0.1:5000/ and sign in. Demo sign-ins (password: demo-only-password):"
+	@echo "    margaret.hughes@example.org   holder: Margaret's card"
+	@echo "    harry.hughes@example.org      carer: Harry's carer's card"
+	@echo "    vivian.shaw@example.org       holder with a companion pot: sees John's spending"
+	@echo "    john.shaw@example.org         companion: John's companion card and its pot only"
+	@echo "    officer@example.org           monitoring officer"
+	@echo "    senior.officer@example.org    senior officer (approves)"
+	@echo "    admin@example.org             admin: sign-in accounts"
 	@echo "  Check the books: .venv/bin/dpledger ledger verify && .venv/bin/dpledger ledger check"
 	@echo
 	DATABASE_URL= $(BIN)/dpledger serve
@@ -33,11 +58,11 @@ lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint ## Lint, type-check, and run every test on SQLite and PostgreSQL (when reachable)
+test: lint $(FRONTEND) ## Lint, type-check, and run every test on SQLite and PostgreSQL (when reachable)
 	$(BIN)/python scripts/test_all_databases.py
 
 bench: $(STAMP) ## Benchmarks (SCALE=small takes about a minute); figures in instance/bench.json
 	$(BIN)/python -m benchmarks --scale $(SCALE)
 
 clean: ## Remove the virtual environment and local databases
-	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache node_modules portal/static/govuk

@@ -11,7 +11,7 @@ from typing import cast
 from benchmarks.figures import Figure, Scale, record
 
 # Each module has run(scale) -> list[Figure]. Parts add theirs here.
-BENCHMARKS = ("benchmarks.ledger_postings",)
+BENCHMARKS = ("benchmarks.ledger_postings", "benchmarks.statement_import", "benchmarks.monitoring")
 
 
 def main(argv: list[str] | None = None) -> int:

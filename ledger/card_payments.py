@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -27,7 +28,6 @@ from ledger.errors import (
 from ledger.models import Authorisation, CardStatus, Phase, Transfer, TransferCode
 from ledger.models.accounts import AccountKind, AuthorisationDecision
 from ledger.postings import TransferRecord, TransferSpec
-from ledger.repositories import accounts as accounts_repo
 from ledger.repositories import cards as cards_repo
 from ledger.repositories import transfers as transfers_repo
 from ledger.service import Ledger
@@ -56,6 +56,7 @@ class CardPayments(Ledger):
         category: str | None = None,
         code: TransferCode = TransferCode.CARD_SPEND,
         policy_decline: str | None = None,
+        effective_at: datetime | None = None,
     ) -> AuthorisationResult:
         """Approve (placing a hold) or decline a card payment, once per key.
 
@@ -127,7 +128,7 @@ class CardPayments(Ledger):
                 ],
                 source=source,
                 key=key,
-                effective_at=None,
+                effective_at=effective_at,
             )
             hold_id = hold.id
         decision = Authorisation(
@@ -149,7 +150,13 @@ class CardPayments(Ledger):
         return _result(decision)
 
     def post_hold(
-        self, hold_id: int, amount: int, *, source: str, key: str
+        self,
+        hold_id: int,
+        amount: int,
+        *,
+        source: str,
+        key: str,
+        effective_at: datetime | None = None,
     ) -> list[TransferRecord]:
         """Post a hold: fully, partly, or over it within the tolerance."""
 
@@ -168,16 +175,24 @@ class CardPayments(Ledger):
             build,
             source=source,
             key=key,
-            effective_at=None,
+            effective_at=effective_at,
         )
 
-    def void_hold(self, hold_id: int, *, source: str, key: str) -> list[TransferRecord]:
+    def void_hold(
+        self, hold_id: int, *, source: str, key: str, effective_at: datetime | None = None
+    ) -> list[TransferRecord]:
         """Release a hold without settling it (a reversal from the merchant)."""
-        return self._release(hold_id, TransferCode.HOLD_VOID, source=source, key=key)
+        return self._release(
+            hold_id, TransferCode.HOLD_VOID, source=source, key=key, effective_at=effective_at
+        )
 
-    def expire_hold(self, hold_id: int, *, source: str, key: str) -> list[TransferRecord]:
+    def expire_hold(
+        self, hold_id: int, *, source: str, key: str, effective_at: datetime | None = None
+    ) -> list[TransferRecord]:
         """Release a hold that was never settled in time."""
-        return self._release(hold_id, TransferCode.HOLD_EXPIRY, source=source, key=key)
+        return self._release(
+            hold_id, TransferCode.HOLD_EXPIRY, source=source, key=key, effective_at=effective_at
+        )
 
     def record_clearing(
         self,
@@ -192,6 +207,7 @@ class CardPayments(Ledger):
         category: str | None = None,
         code: TransferCode = TransferCode.CARD_SPEND,
         inbound_event_id: int | None = None,
+        effective_at: datetime | None = None,
     ) -> list[TransferRecord]:
         """Record a settlement the provider has made. Never refused (see module doc)."""
         from ledger.service import _positive
@@ -204,6 +220,13 @@ class CardPayments(Ledger):
                 within = min(amount, self._over_post_limit(hold))
                 specs = self._settle_hold(hold, within)
                 if amount > within:
+                    # The hold is posted in full, which leaves the available funds as they
+                    # were; the excess within the tolerance may already have used them.
+                    used = sum(
+                        s.amount
+                        for s in specs
+                        if s.phase is Phase.POSTED and s.debit_account_id == hold.debit_account_id
+                    )
                     specs += self.settled_debit_specs(
                         _spend(
                             hold.debit_account_id,
@@ -215,7 +238,8 @@ class CardPayments(Ledger):
                             mcc,
                             category,
                             inbound_event_id,
-                        )
+                        ),
+                        already=used,
                     )
                 return specs
             account_id = postings.card_account_id(self.session, card_id)
@@ -243,7 +267,7 @@ class CardPayments(Ledger):
             "merchant": merchant_name,
             "mcc": mcc,
         }
-        return self._post(request, build, source=source, key=key, effective_at=None)
+        return self._post(request, build, source=source, key=key, effective_at=effective_at)
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -299,7 +323,13 @@ class CardPayments(Ledger):
         return specs
 
     def _release(
-        self, hold_id: int, code: TransferCode, *, source: str, key: str
+        self,
+        hold_id: int,
+        code: TransferCode,
+        *,
+        source: str,
+        key: str,
+        effective_at: datetime | None,
     ) -> list[TransferRecord]:
         def build() -> list[TransferSpec]:
             hold = self._open_hold(hold_id)
@@ -320,7 +350,11 @@ class CardPayments(Ledger):
             ]
 
         return self._post(
-            {"op": code.value, "hold": hold_id}, build, source=source, key=key, effective_at=None
+            {"op": code.value, "hold": hold_id},
+            build,
+            source=source,
+            key=key,
+            effective_at=effective_at,
         )
 
 
@@ -355,6 +389,3 @@ def _result(decision: Authorisation) -> AuthorisationResult:
         decline_reason=decision.decline_reason,
         hold_id=decision.hold_id,
     )
-
-
-__all__ = ["AuthorisationResult", "CardPayments", "accounts_repo"]

@@ -55,6 +55,8 @@ _SQL = {
     "AND idempotency_key = :key",
     "system_account": "SELECT id FROM accounts WHERE system_key = :system_key",
     "card_account": "SELECT account_id FROM cards WHERE id = :card_id",
+    "pot_accounts": "SELECT budget_account_id, account_id FROM companion_pots WHERE id = :pot_id",
+    "arrears_account": "SELECT id FROM accounts WHERE parent_id = :budget_id AND kind = 'arrears'",
 }
 _ACCOUNT_COLUMNS = (
     "id, kind, parent_id, no_overdraft, closed, "
@@ -147,6 +149,24 @@ class HotPath:
     def card_account(self, card_id: int) -> int | None:
         row = self._one("card_account", {"card_id": card_id})
         return None if row is None else int(row[0])
+
+    def pot_accounts(self, pot_id: int) -> tuple[int, int] | None:
+        row = self._one("pot_accounts", {"pot_id": pot_id})
+        return None if row is None else (int(row[0]), int(row[1]))
+
+    def arrears_account(self, budget_id: int) -> int | None:
+        row = self._one("arrears_account", {"budget_id": budget_id})
+        return None if row is None else int(row[0])
+
+    def keys_used(self, source: str, keys: Sequence[str]) -> set[str]:
+        """Which of these idempotency keys already have a transfer from this source."""
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        sql = (
+            "SELECT idempotency_key FROM transfers WHERE idempotency_source = "  # noqa: S608
+            f"{mark} AND idempotency_key IN ({', '.join([mark] * len(keys))})"
+        )
+        self.cursor.execute(sql, [source, *keys])
+        return {row[0] for row in self.cursor.fetchall()}
 
     def _timestamp(self, value: datetime) -> Any:
         if value.tzinfo is None:

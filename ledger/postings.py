@@ -125,6 +125,10 @@ class _Cache:
     accounts: dict[int, _AccountState] = field(default_factory=dict)
     system_accounts: dict[AccountKind, int] = field(default_factory=dict)
     card_accounts: dict[int, int] = field(default_factory=dict)
+    pot_accounts: dict[int, tuple[int, int]] = field(default_factory=dict)
+    arrears_accounts: dict[int, int] = field(default_factory=dict)
+    # Keys a ``prefetch_keys`` call found unused, so posting them needs no lookup.
+    unused_keys: set[tuple[str, str]] = field(default_factory=set)
     # Deferred mode (see ``deferred``): what is checked and chained but not yet written.
     pending_rows: list[dict[str, Any]] = field(default_factory=list)
     pending_keys: dict[tuple[str, str], list[TransferRecord]] = field(default_factory=dict)
@@ -193,7 +197,9 @@ def post(
     cache = lock_head(session)
 
     existing = cache.pending_keys.get((source, key))
-    if existing is None and cache.hot.key_used(source, key):
+    if existing is None and (source, key) in cache.unused_keys:
+        cache.unused_keys.discard((source, key))
+    elif existing is None and cache.hot.key_used(source, key):
         existing = find_replay(session, source, key)
     if existing is not None:
         if existing[0].request_digest != digest:
@@ -510,6 +516,39 @@ def system_account_id(session: Session, kind: AccountKind, now: datetime) -> int
             session.flush()
             found = account.id
         cache.system_accounts[kind] = found
+    return found
+
+
+def prefetch_keys(session: Session, source: str, keys: Sequence[str]) -> None:
+    """Look up many idempotency keys in one statement before posting them (imports)."""
+    cache = lock_head(session)
+    for start in range(0, len(keys), 500):
+        chunk = list(dict.fromkeys(keys[start : start + 500]))
+        used = cache.hot.keys_used(source, chunk) if chunk else set()
+        cache.unused_keys.update((source, k) for k in chunk if k not in used)
+
+
+def pot_account_ids(session: Session, pot_id: int) -> tuple[int, int]:
+    """(the cared-for person's budget account, the pot's own account) of a companion pot."""
+    cache = lock_head(session)
+    found = cache.pot_accounts.get(pot_id)
+    if found is None:
+        found = cache.hot.pot_accounts(pot_id)
+        if found is None:
+            raise UnknownRecord(f"companion pot {pot_id} does not exist", pot_id=pot_id)
+        cache.pot_accounts[pot_id] = found
+    return found
+
+
+def arrears_account_id(session: Session, budget_account_id: int) -> int:
+    """The arrears account that records shortfalls on a personal budget."""
+    cache = lock_head(session)
+    found = cache.arrears_accounts.get(budget_account_id)
+    if found is None:
+        found = cache.hot.arrears_account(budget_account_id)
+        if found is None:
+            raise UnknownRecord(f"budget account {budget_account_id} has no arrears account")
+        cache.arrears_accounts[budget_account_id] = found
     return found
 
 

@@ -17,7 +17,7 @@ Operations flush through the caller's session and never commit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -27,11 +27,10 @@ from sqlalchemy.orm import Session
 from ledger import postings
 from ledger.clock import Clock, SystemClock
 from ledger.errors import AlreadyReversed, InvalidAmount, InvalidRecord, NotReversible
-from ledger.models import Account, AccountKind, Phase, Transfer, TransferCode
+from ledger.models import AccountKind, Phase, Transfer, TransferCode
 from ledger.models.transfers import BANK_PAYMENT_CODES
 from ledger.postings import TransferRecord, TransferSpec
 from ledger.repositories import accounts as accounts_repo
-from ledger.repositories import cards as cards_repo
 from ledger.repositories import transfers as transfers_repo
 
 
@@ -103,33 +102,63 @@ class Ledger:
             source=source,
             key=key,
             request=request,
-            build=build,
+            build=lambda: self._repaying_arrears(build()),
             effective_at=effective_at or now,
             created_at=now,
         )
 
+    def _repaying_arrears(self, specs: Sequence[TransferSpec]) -> list[TransferSpec]:
+        """Money arriving in a budget first clears what it owes in arrears.
+
+        The provider has already paid what the arrears record, so the person's position is
+        the budget less its arrears either way; clearing them first makes the split the same
+        whatever order a shortfall and a later credit arrive in.
+        """
+        out = list(specs)
+        cache = postings.lock_head(self.session)
+        owed: dict[int, int] = {}
+        for spec in specs:
+            if spec.phase is not Phase.POSTED or spec.code is TransferCode.ARREARS_REPAYMENT:
+                continue
+            budget = postings.account_state(self.session, cache, spec.credit_account_id)
+            if budget.kind is not AccountKind.PERSONAL_BUDGET:
+                continue
+            arrears_id = postings.arrears_account_id(self.session, budget.id)
+            if budget.id not in owed:
+                arrears = postings.account_state(self.session, cache, arrears_id)
+                owed[budget.id] = max(0, arrears.debits_posted - arrears.credits_posted)
+            repay = min(owed[budget.id], spec.amount)
+            if repay:
+                owed[budget.id] -= repay
+                out.append(
+                    TransferSpec(budget.id, arrears_id, repay, TransferCode.ARREARS_REPAYMENT)
+                )
+        return out
+
     def _system(self, kind: AccountKind) -> int:
         return postings.system_account_id(self.session, kind, self.clock.now())
 
-    def _budget(self, account_id: int) -> Account:
-        account = accounts_repo.get(self.session, account_id)
-        if account.kind is not AccountKind.PERSONAL_BUDGET:
+    def _budget(self, account_id: int) -> None:
+        """Refuse an account that is not a personal budget (read under the head lock)."""
+        state = postings.account_state(self.session, postings.lock_head(self.session), account_id)
+        if state.kind is not AccountKind.PERSONAL_BUDGET:
             raise InvalidRecord(f"account {account_id} is not a personal budget account")
-        return account
 
-    def settled_debit_specs(self, spec: TransferSpec) -> list[TransferSpec]:
+    def settled_debit_specs(self, spec: TransferSpec, *, already: int = 0) -> list[TransferSpec]:
         """A debit the provider has already settled, split so no budget goes below zero.
 
         What the account can cover is debited to it; any shortfall is debited to the
         arrears account of the budget it belongs to (for a companion pot, the cared-for
-        person's budget). Call only while building a posting (under the head lock).
+        person's budget). ``already`` is what earlier transfers of the same linked set take
+        from the account's available funds (they are not in its totals yet). Call only
+        while building a posting (under the head lock).
         """
         cache = postings.lock_head(self.session)
         postings.prefetch_accounts(self.session, [spec.debit_account_id, spec.credit_account_id])
         account = postings.account_state(self.session, cache, spec.debit_account_id)
         if not account.no_overdraft:
             return [spec]
-        covered = max(0, min(account.available, spec.amount))
+        covered = max(0, min(account.available - already, spec.amount))
         shortfall = spec.amount - covered
         if not shortfall:
             return [spec]
@@ -141,7 +170,7 @@ class Ledger:
                 account.parent_id if account.kind is AccountKind.COMPANION_POT else account.id
             )
             assert budget_id is not None
-            arrears_id = accounts_repo.arrears_account_id(self.session, budget_id)
+            arrears_id = postings.arrears_account_id(self.session, budget_id)
             out.append(_with(spec, amount=shortfall, debit_account_id=arrears_id))
         return out
 
@@ -187,13 +216,13 @@ class Ledger:
                     )
                 )
             for pot_id, pot_amount in sorted(top_ups.items()):
-                pot = cards_repo.get_pot(self.session, pot_id)
-                if pot.budget_account_id != budget_account_id:
+                pot_budget_id, pot_account_id = postings.pot_account_ids(self.session, pot_id)
+                if pot_budget_id != budget_account_id:
                     raise InvalidRecord(f"pot {pot_id} is not part of this budget")
                 specs.append(
                     TransferSpec(
                         funding,
-                        pot.account_id,
+                        pot_account_id,
                         pot_amount,
                         code,
                         reference=reference,
@@ -258,12 +287,8 @@ class Ledger:
         _positive(amount)
 
         def build() -> list[TransferSpec]:
-            pot = cards_repo.get_pot(self.session, pot_id)
-            return [
-                TransferSpec(
-                    pot.budget_account_id, pot.account_id, amount, TransferCode.POT_ALLOCATION
-                )
-            ]
+            budget_id, pot_account_id = postings.pot_account_ids(self.session, pot_id)
+            return [TransferSpec(budget_id, pot_account_id, amount, TransferCode.POT_ALLOCATION)]
 
         request = {"op": "pot_allocation", "pot": pot_id, "amount": amount}
         return self._post(request, build, source=source, key=key, effective_at=None)
@@ -275,12 +300,8 @@ class Ledger:
         _positive(amount)
 
         def build() -> list[TransferSpec]:
-            pot = cards_repo.get_pot(self.session, pot_id)
-            return [
-                TransferSpec(
-                    pot.account_id, pot.budget_account_id, amount, TransferCode.POT_RELEASE
-                )
-            ]
+            budget_id, pot_account_id = postings.pot_account_ids(self.session, pot_id)
+            return [TransferSpec(pot_account_id, budget_id, amount, TransferCode.POT_RELEASE)]
 
         request = {"op": "pot_release", "pot": pot_id, "amount": amount}
         return self._post(request, build, source=source, key=key, effective_at=None)
@@ -458,7 +479,7 @@ class Ledger:
         _positive(amount)
 
         def build() -> list[TransferSpec]:
-            arrears_id = accounts_repo.arrears_account_id(self.session, budget_account_id)
+            arrears_id = postings.arrears_account_id(self.session, budget_account_id)
             return [
                 TransferSpec(budget_account_id, arrears_id, amount, TransferCode.ARREARS_REPAYMENT)
             ]

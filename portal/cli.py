@@ -6,8 +6,12 @@ from datetime import UTC, datetime
 
 import click
 
+from adapters.commands import import_command, inbox_group
 from ledger.commands import ledger_group
 from ledger.db import database_url, make_engine, make_session_factory, unit_of_work
+from monitoring.commands import monitors_group, scheduler_command
+from portal.auth.commands import users_group
+from portal.ops.logs import configure_logging_from_env
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,6 +20,7 @@ def main() -> None:
 
     The database is DATABASE_URL, or a SQLite file in instance/ when it is unset.
     """
+    configure_logging_from_env()
 
 
 @main.group("db")
@@ -77,3 +82,8 @@ def _safe_url() -> str:
 
 
 main.add_command(ledger_group)
+main.add_command(import_command)
+main.add_command(inbox_group)
+main.add_command(monitors_group)
+main.add_command(scheduler_command)
+main.add_command(users_group)

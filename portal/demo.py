@@ -1,14 +1,18 @@
 """A small demo population, built through the real services (never by writing rows).
 
 Four carers and the people they care for, after the case studies in the national
-guidance on carers: plans with lines, primary, carer's and companion cards, and eight
-weeks of history (loads, contributions, card spend, a direct debit, a refund, a hold).
+guidance on carers: plans with lines, primary, carer's and companion cards, and ten
+weeks of history (three 4-weekly loads, contributions, card spend, a direct debit, a
+refund, a hold), so today falls in the middle of a plan period. Sign-ins for a holder,
+a carer, a budget owner with a companion pot, a companion, two officers and an admin,
+all with the same demo-only password.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,17 +20,34 @@ from ledger.card_payments import CardPayments
 from ledger.clock import FixedClock
 from ledger.enrolment import Enrolment, PlanLineSpec
 from ledger.models import Account, CardKind, Person, PlanCategory, PlanKind, TransferCode
+from portal.auth import passwords
+from portal.auth.users import create_user
+from portal.models import Role
 
 SOURCE = "demo"
+# For the demo database only: printed by `dpledger demo load` and `make demo`.
+DEMO_PASSWORD = "demo-only-password"  # noqa: S105
+DEMO_SIGN_INS: tuple[tuple[str, Role, str | None, str], ...] = (
+    ("margaret.hughes@example.org", Role.HOLDER, "DEMO-0003", "holder: Margaret's card"),
+    ("harry.hughes@example.org", Role.HOLDER, "DEMO-0004", "carer: Harry's carer's card"),
+    ("vivian.shaw@example.org", Role.HOLDER, "DEMO-0007", "holder: sees John's companion pot"),
+    ("john.shaw@example.org", Role.HOLDER, "DEMO-0008", "companion: John's card and pot only"),
+    ("officer@example.org", Role.OFFICER, None, "monitoring officer"),
+    ("senior.officer@example.org", Role.SENIOR_OFFICER, None, "senior officer (approves)"),
+    ("admin@example.org", Role.ADMIN, None, "admin: sign-in accounts"),
+)
 
 
 def demo_exists(session: Session) -> bool:
     return session.execute(select(Person.id).limit(1)).first() is not None
 
 
-def load_demo(session: Session, today: date) -> list[str]:
-    """Create the demo people and their history up to ``today``. Returns a summary."""
-    start = datetime.combine(today - timedelta(weeks=8), datetime.min.time(), UTC)
+def load_demo(
+    session: Session, today: date, *, password_hasher: PasswordHasher | None = None
+) -> list[str]:
+    """Create the demo people, their history up to ``today`` and their sign-ins.
+    Returns a summary, sign-ins and the demo password included."""
+    start = datetime.combine(today - timedelta(weeks=10), datetime.min.time(), UTC)
     clock = FixedClock(start.replace(hour=9))
     people = Enrolment(session, clock)
     ledger = CardPayments(session, clock)
@@ -66,7 +87,12 @@ def load_demo(session: Session, today: date) -> list[str]:
         PlanKind.CARE_AND_SUPPORT,
         96000,
         [
-            PlanLineSpec(PlanCategory.AGENCY_CARE, "Homecare visits", 72000),
+            PlanLineSpec(
+                PlanCategory.AGENCY_CARE,
+                "Homecare visits",
+                72000,
+                agreed_payees=("Oakfield Care Agency",),
+            ),
             PlanLineSpec(
                 PlanCategory.REPLACEMENT_CARE, "Replacement care while Paul is away", 24000
             ),
@@ -78,7 +104,12 @@ def load_demo(session: Session, today: date) -> list[str]:
         PlanKind.CARER_SUPPORT,
         30000,
         [
-            PlanLineSpec(PlanCategory.SHORT_BREAK, "A holiday break with friends", 30000),
+            PlanLineSpec(
+                PlanCategory.SHORT_BREAK,
+                "A holiday break with friends",
+                30000,
+                merchant_categories=("4722",),
+            ),
         ],
     )
     greg_card = people.issue_card(
@@ -107,7 +138,12 @@ def load_demo(session: Session, today: date) -> list[str]:
         PlanKind.CARE_AND_SUPPORT,
         180000,
         [
-            PlanLineSpec(PlanCategory.AGENCY_CARE, "Homecare three times a day", 180000),
+            PlanLineSpec(
+                PlanCategory.AGENCY_CARE,
+                "Homecare three times a day",
+                180000,
+                agreed_payees=("Brightwell Homecare Ltd",),
+            ),
         ],
         contribution=12000,
     )
@@ -116,7 +152,13 @@ def load_demo(session: Session, today: date) -> list[str]:
         PlanKind.CARER_SUPPORT,
         40000,
         [
-            PlanLineSpec(PlanCategory.WELLBEING, "An organ and headphones", 40000, one_off=True),
+            PlanLineSpec(
+                PlanCategory.WELLBEING,
+                "An organ and headphones",
+                40000,
+                one_off=True,
+                merchant_categories=("5733",),
+            ),
         ],
     )
     margaret_card = people.issue_card(
@@ -172,9 +214,21 @@ def load_demo(session: Session, today: date) -> list[str]:
         PlanKind.CARE_AND_SUPPORT,
         88000,
         [
-            PlanLineSpec(PlanCategory.DAY_ACTIVITY, "Day centre", 48000),
-            PlanLineSpec(PlanCategory.TRANSPORT, "Taxis to the day centre", 20000),
-            PlanLineSpec(PlanCategory.WELLBEING, "Shopping and outings with John", 20000),
+            PlanLineSpec(
+                PlanCategory.DAY_ACTIVITY, "Day centre", 48000, merchant_categories=("8351",)
+            ),
+            PlanLineSpec(
+                PlanCategory.TRANSPORT,
+                "Taxis to the day centre",
+                20000,
+                merchant_categories=("4121",),
+            ),
+            PlanLineSpec(
+                PlanCategory.WELLBEING,
+                "Shopping and outings with John",
+                20000,
+                merchant_categories=("5261",),
+            ),
         ],
         cash=5000,
     )
@@ -226,7 +280,7 @@ def load_demo(session: Session, today: date) -> list[str]:
         if result.approved and result.hold_id is not None:
             ledger.post_hold(result.hold_id, amount, source=SOURCE, key=f"clear-{key}")
 
-    for period in range(2):
+    for period in range(3):
         clock.current = start.replace(hour=6) + timedelta(weeks=4 * period)
         for budget, amount in budgets:
             top_ups = {pot.id: 10000} if budget.id == vivian_budget.id else None
@@ -305,4 +359,18 @@ def load_demo(session: Session, today: date) -> list[str]:
         merchant_name="Lloyds Pharmacy",
         mcc="5912",
     )
-    return [f"{cards} cards for 8 people, with 8 weeks of history"]
+    hasher = password_hasher or passwords.hasher()
+    summary = [f"{cards} cards for 8 people, with 10 weeks of history"]
+    summary.append(f"sign-ins (password for all, demo only: {DEMO_PASSWORD}):")
+    for email, role, person_ref, note in DEMO_SIGN_INS:
+        create_user(
+            session,
+            clock,
+            hasher,
+            email=email,
+            role=role,
+            password=DEMO_PASSWORD,
+            person_ref=person_ref,
+        )
+        summary.append(f"  {email:<29} {note}")
+    return summary

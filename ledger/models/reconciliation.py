@@ -29,6 +29,9 @@ class ReconciliationBreak(Base):
     ledger_balance: Mapped[int] = mapped_column(BigInteger)
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime())
     detail: Mapped[str | None] = mapped_column(String(500))
+    # A later file or balance check that agrees with the ledger resolves the break.
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution: Mapped[str | None] = mapped_column(String(500))
 
     @property
     def difference(self) -> int:

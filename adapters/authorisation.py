@@ -1,0 +1,140 @@
+"""The real-time authorisation decision, for Stripe's ``issuing_authorization.request``,
+Marqeta's gateway JIT funding request and the simulated provider alike.
+
+The answer comes from, in order: the card's status, the currency, the amount, the
+council's blocked merchant categories, the plan's cash allowance for the current period,
+and the funds of the account the card draws on (the pot, for a companion card). The
+ledger takes its chain-head lock first, so concurrent decisions on one budget are
+serialised and never approve more than it holds; an approval places the hold in the same
+transaction. A decline carries a stable reason code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from adapters import mcc as mcc_codes
+from adapters.repositories import plans as plans_repo
+from adapters.repositories.cards import CardRef
+from ledger import postings
+from ledger.card_payments import CardPayments
+from ledger.clock import Clock
+from ledger.models import TransferCode
+
+LONDON = ZoneInfo("Europe/London")
+
+
+class DeclineReason:
+    """The stable decline codes (the ledger's own are card_suspended, card_closed,
+    account_closed and insufficient_funds)."""
+
+    UNKNOWN_CARD = "unknown_card"
+    CURRENCY_NOT_SUPPORTED = "currency_not_supported"
+    INVALID_AMOUNT = "invalid_amount"
+    BLOCKED_CATEGORY = "blocked_category"
+    CASH_ALLOWANCE_EXCEEDED = "cash_allowance_exceeded"
+    PAYMENT_SETTLED = "payment_already_settled"
+
+
+@dataclass(frozen=True)
+class AuthorisationPolicy:
+    """The council's rules for real-time decisions."""
+
+    blocked_mccs: frozenset[str] = field(default=mcc_codes.DEFAULT_BLOCKED_MCCS)
+    currency: str = "GBP"
+
+
+@dataclass(frozen=True)
+class Decision:
+    approved: bool
+    amount: int
+    reason: str | None = None
+    hold_id: int | None = None
+    authorisation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """What the provider asks us to approve, already in our words."""
+
+    key: str  # idempotency key: the provider's authorisation (or increment) id
+    amount: int  # pence in the billing currency
+    currency: str
+    merchant_name: str | None
+    mcc: str | None
+    cash: bool
+
+
+def decide(
+    session: Session,
+    clock: Clock,
+    card: CardRef,
+    request: PaymentRequest,
+    *,
+    source: str,
+    policy: AuthorisationPolicy | None = None,
+) -> Decision:
+    """Approve (placing a hold) or decline, once per ``request.key``: a retry gets the
+    original answer. Flushes, never commits."""
+    policy = policy or AuthorisationPolicy()
+    if request.currency != policy.currency:
+        return Decision(False, request.amount, DeclineReason.CURRENCY_NOT_SUPPORTED)
+    if request.amount <= 0:
+        return Decision(False, request.amount, DeclineReason.INVALID_AMOUNT)
+    # Serialise with every other posting before reading what cash has been used.
+    postings.lock_head(session)
+    reason = None
+    if request.mcc in policy.blocked_mccs:
+        reason = DeclineReason.BLOCKED_CATEGORY
+    elif request.cash and not cash_allowed(session, clock, card, request.amount):
+        reason = DeclineReason.CASH_ALLOWANCE_EXCEEDED
+    result = CardPayments(session, clock).authorise(
+        card.card_id,
+        request.amount,
+        source=source,
+        key=request.key,
+        merchant_name=request.merchant_name,
+        mcc=request.mcc,
+        category=_category(request),
+        code=TransferCode.CASH_WITHDRAWAL if request.cash else TransferCode.CARD_SPEND,
+        policy_decline=reason,
+    )
+    return Decision(
+        approved=result.approved,
+        amount=request.amount,
+        reason=result.decline_reason,
+        hold_id=result.hold_id,
+        authorisation_id=result.authorisation_id,
+    )
+
+
+def cash_allowed(session: Session, clock: Clock, card: CardRef, amount: int) -> bool:
+    """Whether ``amount`` more cash fits the plan's cash allowance this period."""
+    today = clock.now().astimezone(LONDON).date()
+    plan = plans_repo.active_plan(session, card.budget_account_id, today)
+    if plan is None:
+        return False
+    start = period_start(plan.starts_on, plan.period_weeks, today)
+    used = plans_repo.cash_used_since(session, card.budget_account_id, london_midnight(start))
+    return used + amount <= plan.cash_allowance_per_period
+
+
+def period_start(starts_on: date, period_weeks: int, today: date) -> date:
+    """The first day of the plan period that contains ``today``."""
+    if today < starts_on:
+        return starts_on
+    length = 7 * period_weeks
+    return starts_on + timedelta(days=((today - starts_on).days // length) * length)
+
+
+def london_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=LONDON).astimezone(UTC)
+
+
+def _category(request: PaymentRequest) -> str | None:
+    category = mcc_codes.plan_category(request.mcc)
+    return category.value if category is not None else None

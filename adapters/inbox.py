@@ -1,0 +1,320 @@
+"""The inbox: every provider event is stored raw before it is applied.
+
+- ``store`` keeps the delivery byte for byte (with the headers needed to verify it) and
+  one inbox row per provider event, unique by (provider, provider event id): a retry or a
+  duplicate finds the row already there.
+- ``apply_event`` applies one stored event in one transaction (a savepoint inside the
+  caller's) and records the outcome: applied, duplicate, ignored, or parked with a reason.
+- ``deliver`` is the whole of it for a webhook: store and commit, then apply each new (or
+  still unapplied) event and commit. A crash between the two loses nothing: the event
+  stays ``received`` and ``replay`` applies it later (``dpledger inbox replay``).
+
+``deliver`` and ``replay`` own their transactions (they commit); the rest flush only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.apply import EventApplier
+from adapters.authorisation import AuthorisationPolicy
+from adapters.formats import Ignore, RawEvent, format_for
+from adapters.models import UNAPPLIED, InboundDelivery, InboundEvent, InboxStatus
+from adapters.payments import Outcome
+from adapters.repositories import inbox as inbox_repo
+from adapters.repositories import rows
+from ledger.clock import Clock
+from ledger.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+# Stripe and Marqeta wait about 2 s for a real-time answer.
+REALTIME_DEADLINE = timedelta(seconds=2)
+
+_EVENTS: Table = InboundEvent.__table__  # type: ignore[assignment]
+
+Responder = Callable[[RawEvent, Outcome], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    inbox_id: int
+    raw: RawEvent
+    new: bool  # stored by this delivery (not a redelivery)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """One event of a delivery and what became of it."""
+
+    inbox_id: int
+    provider_event_id: str
+    event_type: str
+    status: InboxStatus
+    reason: str | None
+    response: dict[str, Any] | None = None
+
+
+def store(
+    session: Session,
+    *,
+    provider: str,
+    channel: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    received_at: datetime,
+    events: Sequence[RawEvent],
+) -> list[StoredEvent]:
+    """Store the delivery and its events not seen before. Flushes, never commits.
+
+    A delivery whose events are all known already is not stored again.
+    """
+    known = inbox_repo.find_events(session, provider, [raw.provider_event_id for raw in events])
+    out: list[StoredEvent] = []
+    delivery: InboundDelivery | None = None
+    for raw in events:
+        existing = known.get(raw.provider_event_id[:200])
+        if existing is not None:
+            out.append(StoredEvent(existing, raw, new=False))
+            continue
+        if delivery is None:
+            delivery = InboundDelivery(
+                provider=provider,
+                channel=channel,
+                body=body,
+                body_sha256=hashlib.sha256(body).hexdigest(),
+                headers=dict(headers),
+                received_at=received_at,
+            )
+            session.add(delivery)
+            session.flush()
+        inbox_id = rows.insert_new(
+            session,
+            _EVENTS,
+            {
+                "delivery_id": delivery.id,
+                "position": raw.position,
+                "provider": provider,
+                "provider_event_id": raw.provider_event_id[:200],
+                "event_type": raw.event_type[:100],
+                "received_at": received_at,
+                "status": InboxStatus.RECEIVED,
+                "attempts": 0,
+            },
+        )
+        if inbox_id is None:
+            # The same event arriving at the same moment by another delivery.
+            found = inbox_repo.find_event(session, provider, raw.provider_event_id)
+            assert found is not None
+            out.append(StoredEvent(found.id, raw, new=False))
+            continue
+        out.append(StoredEvent(inbox_id, raw, new=True))
+    return out
+
+
+def apply_event(
+    session: Session,
+    inbox_id: int,
+    clock: Clock,
+    *,
+    live: bool = False,
+    policy: AuthorisationPolicy | None = None,
+    respond: Responder | None = None,
+    raw: tuple[RawEvent, str] | None = None,
+) -> Delivered:
+    """Apply one stored event, once: an event already applied, ignored or found a
+    duplicate is left as it is. Flushes, never commits.
+
+    ``raw`` is the event and its channel when the caller has just read them from the
+    delivery (saves reading the stored body again)."""
+    row = inbox_repo.lock_event(session, inbox_id)
+    if row is None:
+        raise DomainError(f"no inbox event {inbox_id}")
+    if row.status not in UNAPPLIED:
+        return _delivered(row)
+    # Still within the provider's deadline (a concurrent duplicate delivery, say), a
+    # real-time request may be decided by whoever gets here first.
+    live = live or (
+        row.status is InboxStatus.RECEIVED and clock.now() - row.received_at <= REALTIME_DEADLINE
+    )
+    stored = raw or _raw_of(session, row)
+    try:
+        with session.begin_nested():
+            outcome = _apply(session, clock, row, stored, live=live, policy=policy)
+    except DomainError as error:
+        outcome = Outcome(InboxStatus.PARKED, f"{error.code}: {error.detail}")
+    row.attempts += 1
+    row.last_attempt_at = clock.now()
+    row.status = outcome.status
+    row.reason = (outcome.detail or "")[:500] or None
+    row.applied_at = None if outcome.status is InboxStatus.PARKED else clock.now()
+    if respond is not None and stored is not None:
+        row.response = respond(stored[0], outcome)
+    session.flush()
+    return _delivered(row)
+
+
+def _apply(
+    session: Session,
+    clock: Clock,
+    row: InboundEvent,
+    stored: tuple[RawEvent, str] | None,
+    *,
+    live: bool,
+    policy: AuthorisationPolicy | None,
+) -> Outcome:
+    if stored is None:
+        return Outcome(InboxStatus.PARKED, "the stored delivery no longer holds this event")
+    raw, channel = stored
+    canonical = format_for(row.provider, channel).to_canonical(raw)
+    if isinstance(canonical, Ignore):
+        return Outcome(InboxStatus.IGNORED, canonical.reason)
+    applier = EventApplier(session, clock, provider=row.provider, policy=policy)
+    return applier.apply(canonical, inbound_event_id=row.id, live=live)
+
+
+def _raw_of(session: Session, row: InboundEvent) -> tuple[RawEvent, str] | None:
+    """The stored event as the provider sent it, and the channel it came by."""
+    delivery = inbox_repo.get_delivery(session, row.delivery_id)
+    if delivery is None:
+        return None
+    try:
+        events = format_for(row.provider, delivery.channel).split(delivery.body, delivery.channel)
+    except DomainError:
+        return None
+    for raw in events:
+        if raw.position == row.position and raw.provider_event_id[:200] == row.provider_event_id:
+            return raw, delivery.channel
+    return None
+
+
+def _delivered(row: InboundEvent) -> Delivered:
+    return Delivered(
+        inbox_id=row.id,
+        provider_event_id=row.provider_event_id,
+        event_type=row.event_type,
+        status=row.status,
+        reason=row.reason,
+        response=row.response,
+    )
+
+
+def deliver(
+    session: Session,
+    clock: Clock,
+    *,
+    provider: str,
+    channel: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    events: Sequence[RawEvent],
+    policy: AuthorisationPolicy | None = None,
+    respond: Responder | None = None,
+) -> list[Delivered]:
+    """Store a verified delivery (commit), then apply its unapplied events, each in its own
+    transaction (commit). Only events new in this delivery are applied ``live``.
+
+    An unexpected error while applying parks the event with the error and is raised again
+    (the provider should retry; the retry applies the event again).
+    """
+    stored = store(
+        session,
+        provider=provider,
+        channel=channel,
+        body=body,
+        headers=headers,
+        received_at=clock.now(),
+        events=events,
+    )
+    session.commit()
+    out = []
+    for item in stored:
+        try:
+            out.append(
+                apply_event(
+                    session,
+                    item.inbox_id,
+                    clock,
+                    live=item.new,
+                    policy=policy,
+                    respond=respond,
+                    raw=(item.raw, channel),
+                )
+            )
+            session.commit()
+        except Exception as error:
+            session.rollback()
+            _park_after_error(session, item.inbox_id, clock, error)
+            raise
+    return out
+
+
+def _park_after_error(session: Session, inbox_id: int, clock: Clock, error: Exception) -> None:
+    log.exception("applying inbox event %s failed", inbox_id)
+    try:
+        row = inbox_repo.lock_event(session, inbox_id)
+        if row is not None and row.status in UNAPPLIED:
+            row.status = InboxStatus.PARKED
+            row.attempts += 1
+            row.last_attempt_at = clock.now()
+            row.reason = f"error: {type(error).__name__}: {error}"[:500]
+        session.commit()
+    except Exception:
+        session.rollback()
+        log.exception("could not record the failure of inbox event %s", inbox_id)
+
+
+@dataclass
+class ReplayReport:
+    outcomes: dict[InboxStatus, int] = field(default_factory=dict)
+    failed: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.outcomes.values()) + len(self.failed)
+
+
+def replay(
+    factory: sessionmaker[Session],
+    clock: Clock,
+    *,
+    statuses: Sequence[InboxStatus] = UNAPPLIED,
+    event_ids: Sequence[int] | None = None,
+    provider: str | None = None,
+    policy: AuthorisationPolicy | None = None,
+    on_event: Callable[[Delivered], None] | None = None,
+) -> ReplayReport:
+    """Apply stored events not yet applied (received after a crash, or parked), oldest
+    first, each in its own transaction. A real-time request is never decided late."""
+    report = ReplayReport()
+    ids: Sequence[int]
+    after = 0
+    while True:
+        if event_ids is not None:
+            ids, event_ids = list(event_ids), []
+        else:
+            with factory() as session:
+                ids = inbox_repo.unapplied_ids(session, statuses, provider=provider, after_id=after)
+        if not ids:
+            return report
+        for inbox_id in ids:
+            after = max(after, inbox_id)
+            with factory() as session:
+                try:
+                    with session.begin():
+                        result = apply_event(session, inbox_id, clock, policy=policy)
+                except Exception as error:
+                    report.failed.append((inbox_id, f"{type(error).__name__}: {error}"))
+                    _park_after_error(session, inbox_id, clock, error)
+                    continue
+            report.outcomes[result.status] = report.outcomes.get(result.status, 0) + 1
+            if on_event is not None:
+                on_event(result)

@@ -1,0 +1,60 @@
+"""Queries on card payments as the provider identifies them, their parts and holds."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from adapters.models import CardPayment, CardPaymentHold, CardPaymentPart
+from ledger.models import Transfer
+
+
+def find(session: Session, provider: str, provider_payment_id: str) -> CardPayment | None:
+    return session.execute(
+        select(CardPayment).where(
+            CardPayment.provider == provider,
+            CardPayment.provider_payment_id == provider_payment_id,
+        )
+    ).scalar_one_or_none()
+
+
+def parts(session: Session, payment_id: int) -> list[CardPaymentPart]:
+    return list(
+        session.execute(
+            select(CardPaymentPart)
+            .where(CardPaymentPart.payment_id == payment_id)
+            .order_by(CardPaymentPart.id)
+        ).scalars()
+    )
+
+
+def has_part(session: Session, payment_id: int, part_key: str) -> bool:
+    return (
+        session.execute(
+            select(CardPaymentPart.id).where(
+                CardPaymentPart.payment_id == payment_id, CardPaymentPart.part_key == part_key
+            )
+        ).first()
+        is not None
+    )
+
+
+def open_holds(session: Session, payment_id: int) -> list[CardPaymentHold]:
+    """The payment's ledger holds not yet posted, voided or expired, largest first."""
+    resolved = select(Transfer.pending_id).where(Transfer.pending_id == CardPaymentHold.hold_id)
+    return list(
+        session.execute(
+            select(CardPaymentHold)
+            .where(CardPaymentHold.payment_id == payment_id, ~resolved.exists())
+            .order_by(CardPaymentHold.amount.desc(), CardPaymentHold.id)
+        ).scalars()
+    )
+
+
+def hold_known(session: Session, hold_id: int) -> bool:
+    return (
+        session.execute(
+            select(CardPaymentHold.id).where(CardPaymentHold.hold_id == hold_id)
+        ).first()
+        is not None
+    )

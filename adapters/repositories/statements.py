@@ -1,0 +1,48 @@
+"""Queries on statement imports, quarantined lines and reconciliation breaks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from adapters.models import QuarantinedLine, StatementImport
+from ledger.models import ReconciliationBreak
+
+
+def import_by_digest(session: Session, digest: str) -> StatementImport | None:
+    return session.execute(
+        select(StatementImport).where(StatementImport.file_sha256 == digest)
+    ).scalar_one_or_none()
+
+
+def quarantined(session: Session, import_id: int, limit: int = 1000) -> list[QuarantinedLine]:
+    return list(
+        session.execute(
+            select(QuarantinedLine)
+            .where(QuarantinedLine.import_id == import_id)
+            .order_by(QuarantinedLine.line_number)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def quarantined_line_numbers(session: Session, import_id: int) -> set[int]:
+    return set(
+        session.execute(
+            select(QuarantinedLine.line_number).where(QuarantinedLine.import_id == import_id)
+        ).scalars()
+    )
+
+
+def find_break(
+    session: Session, source: str, card_id: int, as_of: date
+) -> ReconciliationBreak | None:
+    return session.execute(
+        select(ReconciliationBreak).where(
+            ReconciliationBreak.source == source,
+            ReconciliationBreak.card_id == card_id,
+            ReconciliationBreak.as_of == as_of,
+        )
+    ).scalar_one_or_none()

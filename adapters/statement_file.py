@@ -1,0 +1,491 @@
+"""The UK daily statement file (``docs/statement-format.md``): reading and importing it.
+
+``import_statement`` streams a file of any size in batches (one transaction per batch of
+about 1,000 lines), so memory stays flat however long the file is:
+
+- the file is known by the SHA-256 of its bytes: importing it again changes nothing, and an
+  interrupted import resumes after the last committed line;
+- each line becomes a canonical event, applied through the same code as webhooks, with the
+  provider as idempotency source and the line's transaction id as key (so a transaction in
+  two files, or also sent by webhook, has one effect);
+- a bad line is quarantined with its line number and the reason, and the good lines apply;
+- each ``CLOSING_BALANCE`` line is reconciled against the ledger's posted balance at the end
+  of that day (Europe/London), and every difference is recorded as a
+  ``ReconciliationBreak``.
+
+Lines that link to an authorisation run in a savepoint of their own; the rest rely on the
+ledger writing nothing when it refuses. Anything unexpected rolls the batch back and runs
+it again line by line, each in a savepoint, so one odd line cannot stop the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.apply import EventApplier
+from adapters.authorisation import london_midnight
+from adapters.canonical import CanonicalEvent, EventKind, check_event
+from adapters.errors import UnknownCard
+from adapters.models import (
+    ImportStatus,
+    InboxStatus,
+    QuarantinedLine,
+    StatementImport,
+)
+from adapters.repositories import balances as balances_repo
+from adapters.repositories import cards as cards_repo
+from adapters.repositories import statements as statements_repo
+from adapters.repositories.cards import CardRef
+from ledger import postings
+from ledger.clock import Clock
+from ledger.errors import DomainError, InvalidAmount
+from ledger.models import ReconciliationBreak
+from ledger.money import parse_pounds
+
+COLUMNS = (
+    "record_type",
+    "transaction_id",
+    "card_token",
+    "date_time",
+    "amount",
+    "currency",
+    "merchant_name",
+    "mcc",
+    "counterparty",
+    "reference",
+    "authorisation_id",
+    "merchant_amount",
+    "merchant_currency",
+)
+HEADER = ",".join(COLUMNS)
+
+RECORD_KINDS: dict[str, EventKind] = {
+    "CARD_PAYMENT": EventKind.CLEARING,
+    "CASH_WITHDRAWAL": EventKind.CLEARING,
+    "REFUND": EventKind.REFUND,
+    "DIRECT_DEBIT": EventKind.DIRECT_DEBIT,
+    "STANDING_ORDER": EventKind.STANDING_ORDER,
+    "FASTER_PAYMENT_OUT": EventKind.FASTER_PAYMENT,
+    "LOAD": EventKind.LOAD,
+    "CONTRIBUTION": EventKind.CONTRIBUTION,
+    "FEE": EventKind.FEE,
+    "UNLOAD": EventKind.UNLOAD,
+}
+CLOSING_BALANCE = "CLOSING_BALANCE"
+BATCH_SIZE = 1000
+_CARD_CACHE_LIMIT = 20_000
+_PROGRESS_STEP = 1 << 16  # bytes read between progress reports
+
+
+class BadLine(ValueError):
+    """A line that is not a statement line; the message says why."""
+
+
+@dataclass(frozen=True)
+class ClosingBalance:
+    card_token: str
+    as_of: date
+    balance: int
+
+
+Line = CanonicalEvent | ClosingBalance
+
+
+def parse_line(fields: list[str]) -> Line:
+    """One CSV record as an event or a closing balance. Raises ``BadLine``."""
+    if len(fields) != len(COLUMNS):
+        raise BadLine(f"expected {len(COLUMNS)} fields, found {len(fields)}")
+    record = dict(zip(COLUMNS, (f.strip() for f in fields), strict=True))
+    record_type = record["record_type"]
+    if not record["card_token"]:
+        raise BadLine("card_token is empty")
+    if record["currency"] != "GBP":
+        raise BadLine(f"currency {record['currency']!r}: statement amounts are GBP")
+    if record_type == CLOSING_BALANCE:
+        try:
+            as_of = date.fromisoformat(record["date_time"])
+        except ValueError:
+            raise BadLine(f"date_time {record['date_time']!r} is not a date") from None
+        return ClosingBalance(record["card_token"], as_of, _amount(record["amount"], signed=True))
+    kind = RECORD_KINDS.get(record_type)
+    if kind is None:
+        raise BadLine(f"record_type {record_type!r} is not one of {', '.join(RECORD_KINDS)}")
+    if not record["transaction_id"]:
+        raise BadLine("transaction_id is empty")
+    try:
+        occurred = datetime.fromisoformat(record["date_time"])
+    except ValueError:
+        raise BadLine(f"date_time {record['date_time']!r} is not an ISO 8601 time") from None
+    if occurred.tzinfo is None:
+        raise BadLine("date_time needs a UTC offset (Z or +01:00)")
+    mcc = record["mcc"] or None
+    merchant_amount = record["merchant_amount"]
+    event = CanonicalEvent(
+        kind=kind,
+        event_id=record["transaction_id"][:200],
+        occurred_at=occurred.astimezone(UTC),
+        card_token=record["card_token"],
+        amount=_amount(record["amount"], signed=False),
+        merchant_amount=_amount(merchant_amount, signed=False) if merchant_amount else None,
+        merchant_currency=record["merchant_currency"] or None,
+        payment_id=record["authorisation_id"] or None,
+        merchant_name=record["merchant_name"][:200] or None,
+        mcc=mcc,
+        cash=record_type == "CASH_WITHDRAWAL",
+        payee=record["counterparty"][:200] or None,
+        reference=record["reference"][:200] or None,
+    )
+    problems = check_event(event)
+    if problems:
+        raise BadLine("; ".join(problems))
+    return event
+
+
+def _amount(text: str, *, signed: bool) -> int:
+    try:
+        pence = parse_pounds(text)
+    except InvalidAmount as error:
+        raise BadLine(f"amount: {error.detail}") from None
+    if not signed and pence <= 0:
+        raise BadLine("amount must be above zero (the record type says which way it moves)")
+    return pence
+
+
+@dataclass
+class ImportReport:
+    import_id: int
+    already_imported: bool = False
+    lines: int = 0
+    applied: int = 0
+    duplicate: int = 0
+    quarantined: int = 0
+    balances_checked: int = 0
+    breaks: int = 0
+    rejected: str | None = None
+    problems: list[tuple[int, str]] = field(default_factory=list)  # the first few
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def import_statement(
+    factory: sessionmaker[Session],
+    path: Path,
+    clock: Clock,
+    *,
+    provider: str,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import a statement file (see the module docstring). Commits once per batch.
+
+    ``progress`` is called with the number of bytes read since its last call.
+    """
+    digest = file_digest(path)
+    with factory() as session, session.begin():
+        record = statements_repo.import_by_digest(session, digest)
+        if record is None:
+            record = StatementImport(
+                file_sha256=digest,
+                file_name=path.name[:500],
+                file_size=path.stat().st_size,
+                provider=provider,
+                status=ImportStatus.IN_PROGRESS,
+                started_at=clock.now(),
+            )
+            session.add(record)
+            session.flush()
+        report = _report_of(record)
+        if record.status is not ImportStatus.IN_PROGRESS:
+            report.already_imported = True
+            if progress is not None:
+                progress(record.file_size)
+            return report
+        provider = record.provider
+    importer = _Importer(factory, clock, provider, report, batch_size)
+    with path.open("rb") as handle:
+        importer.run(handle, progress)
+    return report
+
+
+def _report_of(record: StatementImport) -> ImportReport:
+    return ImportReport(
+        import_id=record.id,
+        lines=int(record.lines_done),
+        applied=int(record.lines_applied),
+        duplicate=int(record.lines_duplicate),
+        quarantined=int(record.lines_quarantined),
+        balances_checked=int(record.balances_checked),
+        breaks=int(record.breaks),
+    )
+
+
+class _Importer:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        clock: Clock,
+        provider: str,
+        report: ImportReport,
+        batch_size: int,
+    ) -> None:
+        self.factory = factory
+        self.clock = clock
+        self.provider = provider
+        self.report = report
+        self.batch_size = batch_size
+        self.cards: dict[str, CardRef | None] = {}
+        self.statement_date: date | None = None
+
+    def run(self, handle: IO[bytes], progress: Callable[[int], None] | None) -> None:
+        resume_after = self.report.lines
+        rows = _rows(handle, progress)
+        first = next(rows, None)
+        if first is None or first.fields != list(COLUMNS):
+            self._reject("the first line is not the statement header: " + HEADER)
+            return
+        batch: list[_Row] = []
+        for row in rows:
+            if row.number <= resume_after:
+                continue
+            batch.append(row)
+            if len(batch) >= self.batch_size:
+                self._commit_batch(batch)
+                batch = []
+        self._commit_batch(batch, final=True)
+
+    def _commit_batch(self, batch: list[_Row], final: bool = False) -> None:
+        counts = _Counts()
+        session = self.factory()
+        try:
+            with session.begin():
+                # The ledger keeps the batch's postings in memory and writes them together.
+                with postings.deferred(session):
+                    self._apply_batch(session, batch, counts, careful=False)
+                self._record_progress(session, batch, counts, final)
+        except _Retry:
+            session.close()
+            session = self.factory()
+            counts = _Counts()
+            with session.begin():
+                self._apply_batch(session, batch, counts, careful=True)
+                self._record_progress(session, batch, counts, final)
+        finally:
+            session.close()
+        counts.add_to(self.report)
+
+    def _apply_batch(
+        self,
+        session: Session,
+        batch: list[_Row],
+        counts: _Counts,
+        *,
+        careful: bool,
+    ) -> None:
+        applier = EventApplier(
+            session, self.clock, provider=self.provider, cards=lambda t: self._card(session, t)
+        )
+        for row in batch:
+            if row.fields is None:
+                self._quarantine(session, counts, row, row.error or "unreadable")
+                continue
+            try:
+                line = parse_line(row.fields)
+            except BadLine as error:
+                self._quarantine(session, counts, row, str(error))
+                continue
+            try:
+                if careful or (isinstance(line, CanonicalEvent) and line.payment_id):
+                    postings.write_pending(session)  # a savepoint cannot hold them back
+                    with session.begin_nested():
+                        self._apply_line(session, applier, line, counts)
+                else:
+                    self._apply_line(session, applier, line, counts)
+            except DomainError as error:
+                self._quarantine(session, counts, row, f"{error.code}: {error.detail}")
+            except Exception as error:
+                if not careful:
+                    raise _Retry() from error
+                self._quarantine(session, counts, row, f"error: {type(error).__name__}: {error}")
+
+    def _apply_line(
+        self, session: Session, applier: EventApplier, line: Line, counts: _Counts
+    ) -> None:
+        if isinstance(line, ClosingBalance):
+            self._reconcile(session, line, counts)
+            return
+        outcome = applier.apply(line)
+        if outcome.status is InboxStatus.DUPLICATE:
+            counts.duplicate += 1
+        else:
+            counts.applied += 1
+
+    def _reconcile(self, session: Session, line: ClosingBalance, counts: _Counts) -> None:
+        card = self._card(session, line.card_token)
+        if card is None:
+            raise UnknownCard(f"no {self.provider} card with token {line.card_token!r}")
+        end_of_day = london_midnight(line.as_of + timedelta(days=1))
+        ledger_balance = balances_repo.posted_balance_at(session, card.account_id, end_of_day)
+        if card.pot_id is None:
+            # What the budget owes beyond zero sits in its arrears account.
+            arrears = cards_repo.arrears_account_id(session, card.account_id)
+            if arrears is not None:
+                ledger_balance += balances_repo.posted_balance_at(session, arrears, end_of_day)
+        counts.balances_checked += 1
+        self.statement_date = max(self.statement_date or line.as_of, line.as_of)
+        if ledger_balance == line.balance:
+            return
+        source = f"statement:{self.provider}"
+        if statements_repo.find_break(session, source, card.card_id, line.as_of) is not None:
+            return
+        session.add(
+            ReconciliationBreak(
+                source=source,
+                card_id=card.card_id,
+                account_id=card.account_id,
+                as_of=line.as_of,
+                provider_balance=line.balance,
+                ledger_balance=ledger_balance,
+                detected_at=self.clock.now(),
+                detail=(
+                    f"closing balance {line.balance}p on the statement, "
+                    f"{ledger_balance}p in the ledger at the end of {line.as_of}"
+                ),
+            )
+        )
+        session.flush()
+        counts.breaks += 1
+
+    def _card(self, session: Session, token: str) -> CardRef | None:
+        if token not in self.cards:
+            if len(self.cards) >= _CARD_CACHE_LIMIT:
+                self.cards.clear()
+            self.cards[token] = cards_repo.card_ref(session, self.provider, token)
+        return self.cards[token]
+
+    def _quarantine(self, session: Session, counts: _Counts, row: _Row, reason: str) -> None:
+        line_number = row.number
+        session.add(
+            QuarantinedLine(
+                import_id=self.report.import_id,
+                line_number=line_number,
+                raw_line=row.text[:10_000],
+                reason=reason[:500],
+                quarantined_at=self.clock.now(),
+            )
+        )
+        counts.quarantined += 1
+        if len(self.report.problems) + len(counts.problems) < 20:
+            counts.problems.append((line_number, reason))
+
+    def _record_progress(
+        self,
+        session: Session,
+        batch: list[_Row],
+        counts: _Counts,
+        final: bool,
+    ) -> None:
+        record = session.get(StatementImport, self.report.import_id)
+        assert record is not None
+        if batch:
+            record.lines_done = batch[-1].number
+        record.lines_applied += counts.applied
+        record.lines_duplicate += counts.duplicate
+        record.lines_quarantined += counts.quarantined
+        record.balances_checked += counts.balances_checked
+        record.breaks += counts.breaks
+        if self.statement_date is not None:
+            record.statement_date = max(
+                record.statement_date or self.statement_date, self.statement_date
+            )
+        if final:
+            record.status = ImportStatus.COMPLETED
+            record.finished_at = self.clock.now()
+
+    def _reject(self, reason: str) -> None:
+        with self.factory() as session, session.begin():
+            record = session.get(StatementImport, self.report.import_id)
+            assert record is not None
+            record.status = ImportStatus.REJECTED
+            record.finished_at = self.clock.now()
+            session.add(
+                QuarantinedLine(
+                    import_id=record.id,
+                    line_number=1,
+                    raw_line="",
+                    reason=reason[:500],
+                    quarantined_at=self.clock.now(),
+                )
+            )
+        self.report.rejected = reason
+        self.report.problems.append((1, reason))
+
+
+class _Retry(Exception):
+    """The batch met something unexpected: run it again line by line."""
+
+
+@dataclass
+class _Counts:
+    applied: int = 0
+    duplicate: int = 0
+    quarantined: int = 0
+    balances_checked: int = 0
+    breaks: int = 0
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+    def add_to(self, report: ImportReport) -> None:
+        report.applied += self.applied
+        report.duplicate += self.duplicate
+        report.quarantined += self.quarantined
+        report.balances_checked += self.balances_checked
+        report.breaks += self.breaks
+        report.problems.extend(self.problems)
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One physical line: its fields, or why it is not a CSV record."""
+
+    number: int
+    text: str
+    fields: list[str] | None
+    error: str | None = None
+
+
+def _rows(handle: IO[bytes], progress: Callable[[int], None] | None) -> Iterator[_Row]:
+    """Each non-blank physical line (fields may not contain line breaks)."""
+    unreported = 0
+    for number, raw in enumerate(handle, start=1):
+        unreported += len(raw)
+        if progress is not None and unreported >= _PROGRESS_STEP:
+            progress(unreported)
+            unreported = 0
+        try:
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            yield _Row(number, raw.decode("utf-8", "replace"), None, "the line is not UTF-8")
+            continue
+        if not text.strip():
+            if number == 1:
+                yield _Row(number, text, None, "the file starts with a blank line")
+            continue
+        try:
+            yield _Row(number, text, next(csv.reader([text], strict=True)))
+        except csv.Error as error:
+            yield _Row(number, text, None, f"not a CSV record: {error}")
+    if progress is not None and unreported:
+        progress(unreported)

@@ -1,0 +1,400 @@
+"""Plan-level queries for the time-based monitors: one statement over every active plan,
+reading the period totals (and account totals) rather than the transfer log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Date, exists, func, literal, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from ledger.models import (
+    Account,
+    AccountKind,
+    Person,
+    Plan,
+    PlanCategory,
+    PlanLine,
+    PlanStatus,
+    Transfer,
+)
+from monitoring.models import LifeEvent, LifeEventKind, PlanPeriodTotal, ReviewRequest, ReviewStatus
+from monitoring.repositories.spend import POSTED_PHASES, SPEND_CODES
+from monitoring.repositories.sql import days_between, json_array_contains, period_index
+from monitoring.repositories.sql import total as sum_of
+
+CHUNK = 500
+
+
+def _day(value: date) -> Any:
+    return literal(value, Date())
+
+
+def current_period(plan: Any, today: date) -> Any:
+    return period_index(plan.starts_on, plan.period_weeks, _day(today))
+
+
+def _total(plan: Any, index: Any, column: str) -> Any:
+    total = aliased(PlanPeriodTotal)
+    return (
+        select(sum_of(getattr(total, column)))
+        .where(total.plan_id == plan.id, total.period_index == index)
+        .scalar_subquery()
+    )
+
+
+def _sum_between(plan: Any, first: Any, last: Any, column: str) -> Any:
+    total = aliased(PlanPeriodTotal)
+    return (
+        select(sum_of(getattr(total, column)))
+        .where(total.plan_id == plan.id, total.period_index.between(first, last))
+        .scalar_subquery()
+    )
+
+
+def _alive(plan: Any) -> Any:
+    return ~exists().where(Person.id == plan.person_id, Person.date_of_death.is_not(None))
+
+
+# -- client contributions ------------------------------------------------------------------
+
+
+def contribution_periods(session: Session, check_day: date, back: int) -> list[Any]:
+    """For each active plan with a contribution, its last ``back`` periods that ended on
+    or before ``check_day``, with what was received in each."""
+    plan = aliased(Plan, name="p")
+    last = period_index(plan.starts_on, plan.period_weeks, _day(check_day)) - 1
+    columns = [
+        plan.id.label("plan_id"),
+        plan.person_id,
+        plan.starts_on,
+        plan.period_weeks,
+        plan.client_contribution_per_period.label("expected"),
+        last.label("last_index"),
+    ]
+    for n in range(back):
+        columns.append(_total(plan, last - n, "contributions").label(f"received_{n}"))
+    return list(
+        session.execute(
+            select(*columns).where(
+                plan.status == PlanStatus.ACTIVE,
+                plan.client_contribution_per_period > 0,
+                plan.starts_on <= check_day,
+                last >= 0,
+                _alive(plan),
+            )
+        ).all()
+    )
+
+
+# -- cash ------------------------------------------------------------------------------------
+
+
+def cash_over_allowance(session: Session, changed_after: int, tolerance: int) -> list[Any]:
+    """Plan periods that moved in which cash withdrawn is over the plan's cash share."""
+    total = PlanPeriodTotal
+    return list(
+        session.execute(
+            select(
+                total.plan_id,
+                total.period_index,
+                total.cash,
+                total.last_transfer_id,
+                Plan.person_id,
+                Plan.starts_on,
+                Plan.period_weeks,
+                Plan.cash_allowance_per_period.label("allowance"),
+                Plan.budget_account_id,
+            )
+            .join(Plan, Plan.id == total.plan_id)
+            .where(
+                total.updated_upto > changed_after,
+                total.cash > Plan.cash_allowance_per_period + tolerance,
+            )
+        ).all()
+    )
+
+
+# -- surplus ---------------------------------------------------------------------------------
+
+
+def surplus_positions(
+    session: Session, today: date, weeks_kept: int, plan_id: int | None = None
+) -> list[Any]:
+    """Each active plan's money: budget and pots, open holds, last period's regular
+    payments. Only plans holding more than ``weeks_kept`` weeks of budget after holds and
+    commitments (all plans when ``plan_id`` is given: the clawback calculation)."""
+    plan = aliased(Plan, name="p")
+    budget = aliased(Account, name="b")
+    pot = aliased(Account, name="pot")
+    pots = (
+        select(
+            pot.parent_id.label("budget_id"),
+            sum_of(pot.credits_posted - pot.debits_posted).label("posted"),
+            sum_of(pot.debits_pending).label("pending"),
+        )
+        .where(pot.kind == AccountKind.COMPANION_POT)
+        .group_by(pot.parent_id)
+        .subquery("pots")
+    )
+    k = current_period(plan, today)
+    committed = _total(plan, k - 1, "regular_payments")
+    budget_posted = budget.credits_posted - budget.debits_posted
+    pots_posted = func.coalesce(pots.c.posted, 0)
+    holds = budget.debits_pending + func.coalesce(pots.c.pending, 0)
+    free = budget_posted + pots_posted - holds - committed
+    query = (
+        select(
+            plan.id.label("plan_id"),
+            plan.person_id,
+            plan.budget_account_id,
+            plan.budget_per_period,
+            plan.period_weeks,
+            k.label("period_index"),
+            budget_posted.label("budget_posted"),
+            (budget_posted - budget.debits_pending).label("budget_available"),
+            pots_posted.label("pots_posted"),
+            holds.label("holds"),
+            committed.label("committed"),
+        )
+        .join(budget, budget.id == plan.budget_account_id)
+        .outerjoin(pots, pots.c.budget_id == budget.id)
+        .where(plan.status == PlanStatus.ACTIVE, plan.starts_on <= today)
+    )
+    if plan_id is not None:
+        query = query.where(plan.id == plan_id)
+    else:
+        query = query.where(free * plan.period_weeks > plan.budget_per_period * weeks_kept)
+    return list(session.execute(query).all())
+
+
+# -- under-spend -----------------------------------------------------------------------------
+
+
+def low_spend(session: Session, today: date, periods: int, percent: int) -> list[Any]:
+    """Active plans whose spend over their last ``periods`` complete periods was below
+    ``percent`` of the budget for them (people who have died are left out)."""
+    plan = aliased(Plan, name="p")
+    k = current_period(plan, today)
+    spent = _sum_between(plan, k - periods, k - 1, "spend")
+    return list(
+        session.execute(
+            select(
+                plan.id.label("plan_id"),
+                plan.person_id,
+                plan.starts_on,
+                plan.period_weeks,
+                plan.budget_per_period,
+                k.label("period_index"),
+                spent.label("spent"),
+            ).where(
+                plan.status == PlanStatus.ACTIVE,
+                plan.starts_on <= today,
+                k >= periods,
+                spent * 100 < plan.budget_per_period * periods * percent,
+                _alive(plan),
+            )
+        ).all()
+    )
+
+
+def no_recent_spend(session: Session, today: date, cutoff: datetime, weeks: int) -> list[Any]:
+    """Active plans running for at least ``weeks`` with no spend since ``cutoff``."""
+    plan = aliased(Plan, name="p")
+    total = aliased(PlanPeriodTotal)
+    last_spend = (
+        select(func.max(total.last_spend_at)).where(total.plan_id == plan.id).scalar_subquery()
+    )
+    return list(
+        session.execute(
+            select(
+                plan.id.label("plan_id"),
+                plan.person_id,
+                plan.starts_on,
+                last_spend.label("last_spend_at"),
+            ).where(
+                plan.status == PlanStatus.ACTIVE,
+                days_between(plan.starts_on, _day(today)) >= weeks * 7,
+                or_(last_spend.is_(None), last_spend < cutoff),
+                _alive(plan),
+            )
+        ).all()
+    )
+
+
+def stays_overlapping(
+    session: Session, person_ids: list[int], start: date, end: date
+) -> dict[int, list[Any]]:
+    """Hospital stays and respite of these people overlapping [start, end]."""
+    if not person_ids:
+        return {}
+    rows = session.execute(
+        select(LifeEvent).where(
+            LifeEvent.person_id.in_(sorted(set(person_ids))),
+            LifeEvent.kind.in_([LifeEventKind.HOSPITAL_STAY, LifeEventKind.RESPITE]),
+            LifeEvent.starts_on <= end,
+            or_(LifeEvent.ends_on.is_(None), LifeEvent.ends_on >= start),
+        )
+    ).scalars()
+    out: dict[int, list[Any]] = {}
+    for row in rows:
+        out.setdefault(row.person_id, []).append(row)
+    return out
+
+
+# -- sudden change and companion spending ----------------------------------------------------
+
+
+def spend_jumps(
+    session: Session, today: date, history: int, factor: int, min_pence: int
+) -> list[Any]:
+    """Plan periods (the current one and the last complete one) whose spend is more than
+    ``factor`` times the average of the ``history`` periods before, by ``min_pence``."""
+    out: list[Any] = []
+    for back in (0, 1):
+        plan = aliased(Plan, name="p")
+        k = current_period(plan, today) - back
+        spent = _total(plan, k, "spend")
+        before = _sum_between(plan, k - history, k - 1, "spend")
+        out += session.execute(
+            select(
+                plan.id.label("plan_id"),
+                plan.person_id,
+                plan.starts_on,
+                plan.period_weeks,
+                k.label("period_index"),
+                spent.label("spent"),
+                before.label("before"),
+            ).where(
+                plan.status == PlanStatus.ACTIVE,
+                plan.starts_on <= today,
+                k >= history,
+                spent * history > before * factor,
+                spent * history - before > min_pence * history,
+            )
+        ).all()
+    return out
+
+
+def companion_heavy_periods(
+    session: Session, changed_after: int, percent: int, min_pence: int
+) -> list[Any]:
+    """Plan periods that moved in which companion cards spent more than ``percent`` of
+    everything spent (and at least ``min_pence``)."""
+    total = PlanPeriodTotal
+    return list(
+        session.execute(
+            select(
+                total.plan_id,
+                total.period_index,
+                total.spend,
+                total.companion_spend,
+                Plan.person_id,
+                Plan.starts_on,
+                Plan.period_weeks,
+            )
+            .join(Plan, Plan.id == total.plan_id)
+            .where(
+                total.updated_upto > changed_after,
+                total.companion_spend >= min_pence,
+                total.companion_spend * 100 > total.spend * percent,
+            )
+        ).all()
+    )
+
+
+# -- reviews ---------------------------------------------------------------------------------
+
+
+def reviews_due(session: Session, by: date) -> list[Any]:
+    return list(
+        session.execute(
+            select(Plan.id.label("plan_id"), Plan.person_id, Plan.review_date).where(
+                Plan.status == PlanStatus.ACTIVE, Plan.review_date <= by
+            )
+        ).all()
+    )
+
+
+def requested_reviews_overdue(session: Session, today: date) -> list[Any]:
+    return list(
+        session.execute(
+            select(ReviewRequest).where(
+                ReviewRequest.status == ReviewStatus.REQUESTED, ReviewRequest.due_by < today
+            )
+        ).scalars()
+    )
+
+
+# -- employer duties -------------------------------------------------------------------------
+
+
+def employer_plans(session: Session, today: date, started_days: int) -> list[Any]:
+    """Active plans that employ a personal assistant (a PA-wages line), running for at
+    least ``started_days``, for people who are alive."""
+    plan = aliased(Plan, name="p")
+    pa_line = aliased(PlanLine)
+    employs = exists().where(pa_line.plan_id == plan.id, pa_line.category == PlanCategory.PA_WAGES)
+    return list(
+        session.execute(
+            select(
+                plan.id.label("plan_id"),
+                plan.person_id,
+                plan.budget_account_id,
+                current_period(plan, today).label("period_index"),
+            ).where(
+                plan.status == PlanStatus.ACTIVE,
+                days_between(plan.starts_on, _day(today)) >= started_days,
+                employs,
+                _alive(plan),
+            )
+        ).all()
+    )
+
+
+def budgets_that_paid(
+    session: Session,
+    budget_ids: list[int],
+    *,
+    cutoff: datetime,
+    line_category: PlanCategory,
+    payee_words: tuple[str, ...],
+    mccs: tuple[str, ...],
+) -> set[int]:
+    """Of these budgets, those with a payment of the given kind since ``cutoff``: its MCC
+    is one of ``mccs``, its payee or merchant contains one of ``payee_words``, or its payee
+    is agreed on a plan line of ``line_category``. Looks only at these budgets' own
+    transfers (by the debit account and effective-date index), in chunks."""
+    t = aliased(Transfer, name="t")
+    duty_line = aliased(PlanLine)
+    duty_plan = aliased(Plan)
+    named = [
+        func.lower(func.coalesce(t.payee, t.merchant_name, "")).like(f"%{word}%")
+        for word in payee_words
+    ]
+    agreed = exists().where(
+        duty_plan.budget_account_id == t.debit_account_id,
+        duty_line.plan_id == duty_plan.id,
+        duty_line.category == line_category,
+        or_(
+            json_array_contains(duty_line.agreed_payees, t.payee),
+            json_array_contains(duty_line.agreed_payees, t.merchant_name),
+        ),
+    )
+    paid: set[int] = set()
+    for start in range(0, len(budget_ids), CHUNK):
+        paid.update(
+            session.execute(
+                select(t.debit_account_id)
+                .where(
+                    t.debit_account_id.in_(budget_ids[start : start + CHUNK]),
+                    t.effective_at >= cutoff,
+                    t.phase.in_(POSTED_PHASES),
+                    t.code.in_(SPEND_CODES),
+                    or_(t.mcc.in_(mccs), *named, agreed),
+                )
+                .distinct()
+            ).scalars()
+        )
+    return paid

@@ -1,0 +1,237 @@
+"""``dpledger scheduler``: the one process that runs scheduled jobs.
+
+Several schedulers may be started (one per machine, say); a lease in the database decides
+which one runs jobs. The holder renews it every ``renew`` seconds (10 by default); it
+lasts ``ttl`` (30 by default), so when the holder dies another takes over within
+``ttl + renew`` seconds, well within a minute.
+
+A job never overlaps itself: APScheduler runs at most one instance per process, and a
+per-job lock row in the database covers every process. A job runs in its own transaction
+and, just before committing, checks (under a share lock on the lease row) that this
+scheduler still holds the lease, so a scheduler that lost the lease while running a job
+(it was paused, cut off) rolls back instead of committing work the new holder also does.
+What a job does is idempotent as well (loads are keyed per plan and date, flags by their
+evidence), so no job's effect is ever applied twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger.clock import Clock
+from ledger.db import unit_of_work
+from ledger.ports import CardProviderCommands
+from monitoring import holds, notifications, scheduled_loads
+from monitoring.errors import LeaseLost
+from monitoring.monitors import ALL_MONITORS
+from monitoring.notifications import Sender
+from monitoring.repositories import scheduling as repo
+from monitoring.runner import run_monitor
+
+log = logging.getLogger(__name__)
+
+Work = Callable[[Session, Clock], str]
+
+
+def new_holder_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Lease:
+    """This process's view of the scheduler lease."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        clock: Clock,
+        holder: str,
+        ttl: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self.factory = factory
+        self.clock = clock
+        self.holder = holder
+        self.ttl = ttl
+        self._held_until: datetime | None = None
+
+    def renew(self) -> bool:
+        """Take or renew the lease (its own short transaction). True while we hold it."""
+        now = self.clock.now()
+        try:
+            with unit_of_work(self.factory) as session:
+                held = repo.take_or_renew_lease(session, self.holder, now, self.ttl)
+        except Exception:
+            log.exception("could not renew the scheduler lease")
+            held = False
+        was = self.held
+        self._held_until = now + self.ttl if held else None
+        if held and not was:
+            log.info("scheduler %s holds the lease", self.holder)
+        elif was and not held:
+            log.warning("scheduler %s lost the lease", self.holder)
+        return held
+
+    @property
+    def held(self) -> bool:
+        """Held as far as we know: renewed, and not yet expired by our own clock."""
+        return self._held_until is not None and self.clock.now() < self._held_until
+
+    def release(self) -> None:
+        if self._held_until is None:
+            return
+        with unit_of_work(self.factory) as session:
+            repo.release_lease(session, self.holder, self.clock.now())
+        self._held_until = None
+
+    def fence(self, session: Session) -> None:
+        """Raise ``LeaseLost`` unless this process holds an unexpired lease, checked in the
+        caller's transaction just before it commits."""
+        lease = repo.lease_for_fence(session)
+        if lease is None or lease.holder != self.holder or lease.expires_at <= self.clock.now():
+            raise LeaseLost(f"scheduler {self.holder} no longer holds the lease")
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    work: Work
+    every_seconds: int | None = None  # an interval ...
+    daily_at: tuple[int, int] | None = None  # ... or a time of day, London time
+    timeout: timedelta = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    job: str
+    ran: bool
+    detail: str
+
+
+class JobRunner:
+    """Runs a job if this process holds the lease and the job's lock."""
+
+    def __init__(self, factory: sessionmaker[Session], clock: Clock, lease: Lease) -> None:
+        self.factory = factory
+        self.clock = clock
+        self.lease = lease
+
+    def run(self, job: Job) -> JobOutcome:
+        if not self.lease.held:
+            return JobOutcome(job.name, False, "not the lease holder")
+        holder = self.lease.holder
+        with unit_of_work(self.factory) as session:
+            locked = repo.lock_job(session, job.name, holder, self.clock.now(), job.timeout)
+        if not locked:
+            return JobOutcome(job.name, False, "already running")
+        outcome = "failed"
+        try:
+            with unit_of_work(self.factory) as session:
+                session.info["scheduler"] = holder
+                detail = job.work(session, self.clock)
+                self.lease.fence(session)
+            outcome = f"ok: {detail}"
+            log.info("job %s: %s", job.name, detail)
+            return JobOutcome(job.name, True, detail)
+        except LeaseLost as error:
+            outcome = f"rolled back: {error.detail}"
+            log.warning("job %s rolled back: %s", job.name, error.detail)
+            return JobOutcome(job.name, False, outcome)
+        except Exception as error:
+            outcome = f"failed: {error!r}"
+            log.exception("job %s failed", job.name)
+            return JobOutcome(job.name, False, outcome)
+        finally:
+            with unit_of_work(self.factory) as session:
+                repo.unlock_job(session, job.name, holder, self.clock.now(), outcome)
+
+
+def default_jobs(
+    provider_for: Callable[[Session], CardProviderCommands],
+    sender: Sender,
+    *,
+    monitor_every: int = 3600,
+) -> list[Job]:
+    """Every monitor (hourly), scheduled loads (daily at 05:00 London time, and catching
+    up if the scheduler was down), hold expiry (hourly), notification dispatch (every
+    minute)."""
+    jobs = [
+        Job(f"monitor:{monitor.name}", _monitor_work(monitor.name), every_seconds=monitor_every)
+        for monitor in ALL_MONITORS
+    ]
+
+    def loads(session: Session, clock: Clock) -> str:
+        result = scheduled_loads.run_scheduled_loads(session, clock, provider_for(session))
+        return (
+            f"{len(result.loaded)} loaded, {len(result.paused)} paused, "
+            f"{len(result.skipped)} skipped, {result.already} already made"
+        )
+
+    def expiry(session: Session, clock: Clock) -> str:
+        return f"{len(holds.expire_old_holds(session, clock))} holds expired"
+
+    def dispatch(session: Session, clock: Clock) -> str:
+        r = notifications.dispatch(session, clock, sender)
+        return f"{r.sent} sent, {r.logged} logged, {r.retrying} to retry, {r.failed} failed"
+
+    jobs += [
+        Job("scheduled_loads", loads, daily_at=(5, 0)),
+        Job("hold_expiry", expiry, every_seconds=3600),
+        Job("notifications", dispatch, every_seconds=60),
+    ]
+    return jobs
+
+
+def _monitor_work(name: str) -> Work:
+    def work(session: Session, clock: Clock) -> str:
+        runner = session.info.get("scheduler", "scheduler")
+        result = run_monitor(session, clock, name, runner=runner)
+        return f"{len(result.hits)} hits, {result.raised.new_flags} new flags"
+
+    return work
+
+
+def build(
+    runner: JobRunner, jobs: list[Job], *, renew_seconds: float = 10.0, workers: int = 2
+) -> Any:
+    """An APScheduler ``BlockingScheduler`` with the lease renewal and the jobs.
+
+    The lease is renewed on a thread of its own, so busy jobs never delay it; jobs share
+    a few threads (they mostly wait on the database, and SQLite writes one at a time).
+    """
+    # APScheduler 3 ships no type information.
+    from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
+    from apscheduler.schedulers.blocking import BlockingScheduler  # type: ignore[import-untyped]
+    from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+    from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+
+    scheduler = BlockingScheduler(
+        timezone="Europe/London",
+        executors={"default": ThreadPoolExecutor(workers), "lease": ThreadPoolExecutor(1)},
+        job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 300},
+    )
+    now = runner.clock.now()
+    scheduler.add_job(
+        runner.lease.renew,
+        IntervalTrigger(seconds=renew_seconds),
+        id="lease",
+        executor="lease",
+        next_run_time=now,
+    )
+    for job in jobs:
+        if job.daily_at is not None:
+            hour, minute = job.daily_at
+            trigger: Any = CronTrigger(hour=hour, minute=minute, timezone="Europe/London")
+            first = now + timedelta(seconds=renew_seconds)  # catch up once at start-up
+        else:
+            trigger = IntervalTrigger(seconds=job.every_seconds or 3600)
+            first = now + timedelta(seconds=renew_seconds)
+        scheduler.add_job(runner.run, trigger, args=[job], id=job.name, next_run_time=first)
+    return scheduler

@@ -1,0 +1,1 @@
+"""Administration pages: sign-in accounts. Admins see no one's records."""

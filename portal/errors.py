@@ -1,0 +1,64 @@
+"""Error pages. A domain error is mapped here, once, to a GOV.UK error summary."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
+
+from ledger.errors import DomainError
+from portal.app import roll_back_request
+
+log = logging.getLogger(__name__)
+
+_HTTP_PAGES: dict[int, tuple[str, str]] = {
+    400: ("There is a problem with your request", "Go back and try again."),
+    401: ("You need to sign in", "Sign in to see this page."),
+    403: ("You cannot see this page", "Your account does not give you access to it."),
+    404: ("Page not found", "If you typed the web address, check it is correct."),
+    405: ("There is a problem with your request", "Go back and try again."),
+    429: ("Too many requests", "Wait a few minutes, then try again."),
+}
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError) -> tuple[str, int]:
+        roll_back_request()
+        return render_template("errors/domain_error.html", error=error), error.http_status
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError) -> tuple[str, int]:
+        return (
+            render_template(
+                "errors/http.html",
+                title="Your form has expired",
+                detail="For your security, forms stop working after a while or after you sign "
+                "in or out. Go back, reload the page and try again.",
+            ),
+            400,
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> tuple[str, int] | HTTPException | Response:
+        code = error.code or 500
+        roll_back_request()
+        if code not in _HTTP_PAGES:
+            return error
+        title, detail = _HTTP_PAGES[code]
+        return render_template("errors/http.html", title=title, detail=detail), code
+
+    @app.errorhandler(InternalServerError)
+    def _server_error(error: InternalServerError) -> tuple[str, int] | Response:
+        log.error("unhandled error", exc_info=error.original_exception)
+        return (
+            render_template(
+                "errors/http.html",
+                title="Sorry, there is a problem with the service",
+                detail="Try again later. Nothing you asked for has been changed.",
+            ),
+            500,
+        )

@@ -1,0 +1,125 @@
+"""Sign-in accounts and the records that keep access accountable.
+
+- ``User``: who may sign in, with an argon2 hash of their password and a role. A holder's
+  account is linked to the person whose cards they see.
+- ``SignInAttempt``: every sign-in attempt, by email address and source address. Lock-out
+  and rate limits are counted from it, so they hold across web workers.
+- ``PasswordResetToken``: only a SHA-256 hash of the emailed token is kept; it expires and
+  is used at most once.
+- ``RecordView``: each time an officer opens a person's record (Caldicott: every access
+  accountable).
+- ``OutboxEmail``: emails waiting to be sent. A stop-gap: password reset mail moves to
+  monitoring's notification outbox when that is in place.
+- ``ApiClient`` and ``ApiIdempotencyKey``: machine clients of the JSON API (their public
+  keys and scopes), and the ``Idempotency-Key`` of each POST they made with one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ledger.db import Base, BigId, UTCDateTime
+from ledger.models.types import str_enum
+
+
+class Role(StrEnum):
+    """What a signed-in user may do. Carers and companions are holders of their cards."""
+
+    HOLDER = "holder"
+    OFFICER = "officer"
+    SENIOR_OFFICER = "senior_officer"  # an officer who may also approve
+    ADMIN = "admin"  # manages sign-ins; sees no one's records
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+OFFICER_ROLES = frozenset({Role.OFFICER, Role.SENIOR_OFFICER})
+
+
+class User(Base):
+    """A sign-in account. Emails are kept in lower case; a holder is linked to a person."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("(role = 'holder') = (person_id IS NOT NULL)", name="holder_has_person"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped when the password changes: sessions signed in before it stop working.
+    session_epoch: Mapped[int] = mapped_column(default=0)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SignInAttempt(Base):
+    """One sign-in attempt, whether or not the email belongs to an account (so a lock-out
+    says nothing about which addresses have accounts)."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (
+        Index("ix_sign_in_attempts_email_at", "email", "attempted_at"),
+        Index("ix_sign_in_attempts_remote_addr_at", "remote_addr", "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    remote_addr: Mapped[str] = mapped_column(String(45))
+    succeeded: Mapped[bool]
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PasswordResetToken(Base):
+    """A password reset link's token, kept only as its SHA-256 hash."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RecordView(Base):
+    """An officer opened a page of a person's record: who, whom, when, which page."""
+
+    __tablename__ = "record_views"
+    __table_args__ = (Index("ix_record_views_person_at", "person_id", "viewed_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    viewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    page: Mapped[str] = mapped_column(String(200))
+    viewed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OutboxEmail(Base):
+    """An email written in the same transaction as what caused it, sent later."""
+
+    __tablename__ = "portal_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

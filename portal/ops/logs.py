@@ -1,0 +1,202 @@
+"""Structured logging with the standard library (house habit 12).
+
+- Production (``DPLEDGER_ENV=production``, or ``LOG_FORMAT=json``): one JSON object per
+  line with ``time``, ``level``, ``logger``, ``message``, ``request_id`` and any extra
+  fields given to the log call; ``exception`` when there is one.
+- Development: one readable line each, with the request id when there is one.
+
+Every line goes through ``Redact`` first: a run of 12 to 19 digits (spaces or dashes
+allowed between them, as card numbers are written) keeps only its last four, and an
+extra field named like a password, secret or token is replaced whole. Records that
+reach the root logger from any library are treated the same, because the filter sits on
+the handler, not on a logger.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import g, has_request_context
+
+# 12-19 digits, each optionally followed by one space or dash.
+CARD_NUMBER = re.compile(r"(?<!\d)(?:\d[ -]?){11,18}\d(?!\d)")
+SENSITIVE_NAME = re.compile(
+    r"pass(word|wd|phrase)?|secret|token|authori[sz]ation|cookie|api[_-]?key|credential",
+    re.IGNORECASE,
+)
+REDACTED = "[redacted]"
+
+# A client's X-Request-Id is kept when it is a plain token of sensible length.
+SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+
+# Attributes every LogRecord has: anything else on a record is an extra field.
+_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
+
+
+def mask_card_numbers(text: str) -> str:
+    """Every 12-19 digit run with only its last four digits left."""
+
+    def mask(found: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", found.group(0))
+        return "*" * (len(digits) - 4) + digits[-4:]
+
+    return CARD_NUMBER.sub(mask, text)
+
+
+def clean(name: str, value: Any) -> Any:
+    """A field's value as it may be logged."""
+    if SENSITIVE_NAME.search(name):
+        return REDACTED
+    if isinstance(value, str):
+        return mask_card_numbers(value)
+    if isinstance(value, Mapping):
+        return {str(k): clean(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(name, v) for v in value]
+    if isinstance(value, bool | int | float) or value is None:
+        if isinstance(value, int) and not isinstance(value, bool):
+            masked = mask_card_numbers(str(value))
+            return value if masked == str(value) else masked
+        return value
+    return mask_card_numbers(str(value))
+
+
+def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
+
+
+def new_request_id() -> str:
+    """32 hex digits, never with a run of digits that looks like a card number."""
+    while True:
+        found = secrets.token_hex(16)
+        if not CARD_NUMBER.search(found):
+            return found
+
+
+def sane_request_id(given: str) -> bool:
+    """A client's request id is used when it is a plain token that is not a card number."""
+    return bool(SANE_REQUEST_ID.fullmatch(given)) and not CARD_NUMBER.search(given)
+
+
+def current_request_id() -> str | None:
+    if not has_request_context():
+        return None
+    found: str | None = g.get("request_id")
+    return found
+
+
+class Redact(logging.Filter):
+    """Mask card numbers in the message and the extra fields; drop secret fields; stamp
+    the record with the request id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: log what there is
+            message = f"{record.msg!r} {record.args!r}"
+        record.msg = mask_card_numbers(message)
+        record.args = None
+        for name, value in extra_fields(record).items():
+            setattr(record, name, clean(name, value))
+        if getattr(record, "request_id", None) is None:
+            record.request_id = current_request_id()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+        }
+        for name, value in extra_fields(record).items():
+            line.setdefault(name, value)
+        if record.exc_info:
+            line["exception"] = mask_card_numbers(self.formatException(record.exc_info))
+        elif record.exc_text:
+            line["exception"] = mask_card_numbers(record.exc_text)
+        if record.stack_info:
+            line["stack"] = mask_card_numbers(self.formatStack(record.stack_info))
+        return json.dumps(line, default=str, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """A readable line: time, level, logger, [request id], message, extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        request_id = getattr(record, "request_id", None)
+        parts = [
+            self.formatTime(record),
+            f"{record.levelname:<7}",
+            f"{record.name}" + (f" [{request_id}]" if request_id else ""),
+            record.getMessage(),
+        ]
+        message = parts[-1]
+        # Extra fields the message does not already say (JSON lines carry them all).
+        parts += [f"{k}={v}" for k, v in extra_fields(record).items() if str(v) not in message]
+        # The time and the request id are never masked (neither can hold a card number).
+        line = " ".join(parts[:3]) + " " + mask_card_numbers(" ".join(parts[3:]))
+        if record.exc_info:
+            line += "\n" + mask_card_numbers(self.formatException(record.exc_info))
+        if record.stack_info:
+            line += "\n" + mask_card_numbers(self.formatStack(record.stack_info))
+        return line
+
+
+class StderrHandler(logging.Handler):
+    """Writes to whatever ``sys.stderr`` is at the time (test runners swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            stream = sys.stderr
+            stream.write(self.format(record) + "\n")
+            stream.flush()
+        except Exception:
+            self.handleError(record)
+
+
+def wants_json(env_name: str, log_format: str | None) -> bool:
+    if log_format:
+        return log_format.strip().lower() == "json"
+    return env_name == "production"
+
+
+def configure_logging(*, json_lines: bool, level: str | int = "INFO") -> logging.Handler:
+    """Install (or replace) dpledger's handler on the root logger. Safe to call again:
+    there is only ever one dpledger handler."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, StderrHandler):
+            root.removeHandler(handler)
+    handler = StderrHandler()
+    handler.addFilter(Redact())
+    handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
+    root.addHandler(handler)
+    root.setLevel(level if isinstance(level, int) else level.upper())
+    # Alembic names each of its plugins at INFO on every command.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    return handler
+
+
+def configure_logging_from_env() -> logging.Handler:
+    """For the command line: ``DPLEDGER_ENV``, ``LOG_FORMAT`` and ``LOG_LEVEL`` as the app
+    reads them, without needing the app's other settings (or its secrets)."""
+    return configure_logging(
+        json_lines=wants_json(
+            os.environ.get("DPLEDGER_ENV", "development"), os.environ.get("LOG_FORMAT")
+        ),
+        level=os.environ.get("LOG_LEVEL") or "INFO",
+    )

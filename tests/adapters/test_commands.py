@@ -1,0 +1,80 @@
+"""``dpledger import`` and ``dpledger inbox``, against committed data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.canonical import EventKind
+from adapters.simulated import SimulatedProvider
+from adapters.statement_file import HEADER
+from ledger.clock import FixedClock
+from portal.cli import main
+from tests import factories
+
+
+@pytest.fixture()
+def cli_db(
+    engine: Engine, committed: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> sessionmaker[Session]:
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    return committed
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["import", "--help"],
+        ["inbox", "--help"],
+        ["inbox", "list", "--help"],
+        ["inbox", "replay", "--help"],
+    ],
+)
+def test_help(args: list[str]) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_import_reports_bad_lines_and_is_idempotent(
+    cli_db: sessionmaker[Session], tmp_path: Path
+) -> None:
+    clock = FixedClock()
+    with cli_db() as session:
+        _, _, card = factories.budget_with_card(session, clock, loaded=10_000)
+        session.commit()
+        token = card.provider_card_token
+    path = tmp_path / "day.csv"
+    path.write_text(
+        f"{HEADER}\n"
+        f"CARD_PAYMENT,cli-1,{token},2026-04-06T10:00:00Z,5.00,GBP,Shop,5411,,,,,\n"
+        f"CARD_PAYMENT,cli-2,{token},2026-04-06T10:00:00Z,5.001,GBP,Shop,5411,,,,,\n"
+    )
+    runner = CliRunner()
+    result = runner.invoke(main, ["import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "line 3: amount" in result.output
+    assert "1 applied" in result.output and "1 quarantined" in result.output
+    again = runner.invoke(main, ["import", str(path)])
+    assert again.exit_code == 0 and "already imported" in again.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("hello\n")
+    assert runner.invoke(main, ["import", str(bad)]).exit_code == 1
+
+
+def test_inbox_list_and_replay(cli_db: sessionmaker[Session]) -> None:
+    clock = FixedClock()
+    with cli_db() as session:
+        sim = SimulatedProvider(session, clock)
+        response = sim.send(sim.event(EventKind.FEE, "no-such-card", 100, event_id="fee-1"))
+        assert response.json_body["results"][0]["status"] == "parked"
+    runner = CliRunner()
+    listed = runner.invoke(main, ["inbox", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "fee" in listed.output and "parked" in listed.output and "unknown_card" in listed.output
+    replayed = runner.invoke(main, ["inbox", "replay"])
+    assert replayed.exit_code == 0, replayed.output
+    assert "replayed 1 events: 1 parked" in replayed.output

@@ -1,0 +1,104 @@
+"""The notification outbox and its dispatcher; council settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from ledger.errors import InvalidRecord
+from monitoring.models import AuditEntry, Notification, NotificationStatus
+from monitoring.notifications import MAX_ATTEMPTS, LogSender, Message, dispatch, enqueue
+from monitoring.runner import run_monitor
+from monitoring.settings import load_settings, set_setting
+from tests.monitoring.builders import START, World, at
+from tests.monitoring.fakes import RecordingSender
+
+
+def message(key="k", person_id=None, to=None):
+    return Message(
+        dedupe_key=key,
+        audience="holder",
+        subject="Subject",
+        body="Body",
+        cause="test",
+        person_id=person_id,
+        to_address=to,
+    )
+
+
+def outbox(session):
+    return session.execute(select(Notification).order_by(Notification.id)).scalars().all()
+
+
+def test_the_outbox_is_written_in_the_callers_transaction(session, clock):
+    savepoint = session.begin_nested()
+    enqueue(session, clock, [message(to="a@example.org")], officer_email=None)
+    assert len(outbox(session)) == 1
+    savepoint.rollback()
+    assert outbox(session) == []
+
+
+def test_a_message_is_queued_once_per_key(session, clock):
+    enqueue(session, clock, [message(to="a@example.org")] * 2, officer_email=None)
+    enqueue(session, clock, [message(to="a@example.org")], officer_email=None)
+    assert len(outbox(session)) == 1
+
+
+def test_dispatch_sends_retries_with_back_off_then_gives_up(session, clock):
+    enqueue(session, clock, [message("a", to="a@example.org")], officer_email=None)
+    sender = RecordingSender(fail_times=2)
+    assert dispatch(session, clock, sender).retrying == 1
+    (queued,) = outbox(session)
+    assert queued.next_attempt_at == clock.now() + timedelta(minutes=1)
+    assert dispatch(session, clock, sender).retrying == 0  # not due yet
+    clock.advance(minutes=1)
+    dispatch(session, clock, sender)
+    clock.advance(minutes=2)
+    assert dispatch(session, clock, sender).sent == 1
+    assert queued.status is NotificationStatus.SENT and sender.sent[0][0] == "a@example.org"
+    enqueue(session, clock, [message("b", to="b@example.org")], officer_email=None)
+    always = RecordingSender(fail_times=100)
+    for _ in range(MAX_ATTEMPTS):
+        dispatch(session, clock, always)
+        clock.advance(hours=2)
+    assert outbox(session)[1].status is NotificationStatus.FAILED
+
+
+def test_without_smtp_or_an_address_messages_are_logged(session, clock):
+    enqueue(session, clock, [message("a", to="a@example.org"), message("b")], officer_email=None)
+    result = dispatch(session, clock, LogSender())
+    assert result.logged == 2
+    assert {n.status for n in outbox(session)} == {NotificationStatus.LOGGED}
+
+
+def test_a_council_setting_changes_a_threshold_and_is_audited(session, clock):
+    world = World(session, clock)
+    world.case(budget=40000, load=90000)
+    clock.current = at(START + timedelta(days=1))
+    assert run_monitor(session, clock, "surplus").hits == []  # 90000 - 20000 < 80000 kept
+    settings = set_setting(session, clock, "surplus_weeks", 4, officer="lead", reason="Sefton")
+    assert settings.surplus_weeks == 4 and load_settings(session).surplus_weeks == 4
+    assert len(run_monitor(session, clock, "surplus").hits) == 1
+    entry = session.execute(select(AuditEntry)).scalar_one()
+    assert entry.after == {"key": "surplus_weeks", "value": 4} and entry.actor == "lead"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("no_such_setting", 1),
+        ("surplus_weeks", "8"),
+        ("surplus_weeks", -1),
+        ("blocked_categories", "x"),
+    ],
+)
+def test_settings_refuse_unknown_keys_and_wrong_types(session, clock, key, value):
+    with pytest.raises(InvalidRecord):
+        set_setting(session, clock, key, value, officer="lead", reason="r")
+
+
+def test_blocked_categories_are_a_council_setting(session, clock):
+    set_setting(session, clock, "blocked_categories", ["gambling"], officer="lead", reason="r")
+    assert load_settings(session).blocked_categories == ("gambling",)

@@ -1,0 +1,114 @@
+"""Spend outside the plan: uncovered categories, blocked categories, over-allowance."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from ledger.enrolment import PlanLineSpec
+from ledger.models import PlanCategory
+from monitoring.models import Flag, FlagEvidence, FlagStatus, Severity
+from monitoring.runner import run_monitor
+from tests.monitoring.builders import START, World, at
+
+NAME = "spend_outside_plan"
+
+
+def flags(session, rule=None):
+    query = select(Flag).where(Flag.monitor == NAME)
+    if rule:
+        query = query.where(Flag.rule == f"{NAME}.{rule}")
+    return session.execute(query.order_by(Flag.id)).scalars().all()
+
+
+def test_spend_a_plan_line_covers_raises_nothing(session, clock):
+    world = World(session, clock)
+    case = world.case(load=100000)
+    world.spend(case.card, 5000, at(START + timedelta(days=1)), mcc="8050")
+    result = run_monitor(session, clock, NAME)
+    assert result.hits == []
+    assert flags(session) == []
+
+
+def test_spend_in_a_category_no_line_covers_is_flagged_with_its_evidence(session, clock):
+    world = World(session, clock)
+    case = world.case(load=100000)
+    tid = world.spend(case.card, 2499, at(START + timedelta(days=2)), mcc="5912", merchant="Boots")
+    run_monitor(session, clock, NAME)
+    (flag,) = flags(session, "not_in_plan")
+    assert (flag.subject_type, flag.subject_id, flag.person_id) == (
+        "card",
+        case.card.id,
+        case.person.id,
+    )
+    assert flag.status is FlagStatus.OPEN and flag.severity is Severity.LOW
+    assert "£24.99" in flag.explanation and "Boots" in flag.explanation
+    (evidence,) = session.execute(select(FlagEvidence)).scalars().all()
+    assert evidence.transfer_ids == [tid]
+
+
+def test_a_line_that_lists_the_merchant_category_covers_it(session, clock):
+    world = World(session, clock)
+    case = world.case(
+        [
+            PlanLineSpec(PlanCategory.AGENCY_CARE, "Homecare", 80000),
+            PlanLineSpec(
+                PlanCategory.EQUIPMENT, "Chemist items", 20000, merchant_categories=("5912",)
+            ),
+        ],
+        load=100000,
+    )
+    world.spend(case.card, 2499, at(START + timedelta(days=2)), mcc="5912")
+    run_monitor(session, clock, NAME)
+    assert flags(session) == []
+
+
+def test_blocked_category_is_high_and_unknown_mcc_is_left_alone(session, clock):
+    world = World(session, clock)
+    case = world.case(load=100000)
+    world.spend(case.card, 1000, at(START + timedelta(days=1)), mcc="7995", merchant="Bookmaker")
+    world.spend(case.card, 1000, at(START + timedelta(days=1)), mcc="1234", merchant="Unknown")
+    run_monitor(session, clock, NAME)
+    (flag,) = flags(session)
+    assert flag.rule == f"{NAME}.blocked_category" and flag.severity is Severity.HIGH
+
+
+def test_rerun_raises_nothing_new_and_new_spend_adds_evidence_to_the_open_flag(session, clock):
+    world = World(session, clock)
+    case = world.case(load=100000)
+    world.spend(case.card, 1000, at(START + timedelta(days=1)), mcc="5912")
+    first = run_monitor(session, clock, NAME)
+    assert first.raised.new_flags == 1
+    again = run_monitor(session, clock, NAME)
+    assert again.hits == [] and again.raised.new_evidence == 0
+    again = run_monitor(session, clock, NAME, since=START)
+    assert len(again.hits) == 1 and again.raised.new_evidence == 0
+    world.spend(case.card, 1500, at(START + timedelta(days=3)), mcc="7230")
+    later = run_monitor(session, clock, NAME)
+    assert later.raised.new_flags == 0 and later.raised.new_evidence == 1
+    (flag,) = flags(session)
+    assert flag.hits == 2
+
+
+def test_line_over_its_allowance_in_one_period_but_not_the_next(session, clock):
+    world = World(session, clock)
+    case = world.case(
+        [
+            PlanLineSpec(PlanCategory.AGENCY_CARE, "Homecare", 60000),
+            PlanLineSpec(PlanCategory.TRANSPORT, "Taxis", 10000),
+        ],
+        budget=70000,
+        load=200000,
+    )
+    # Period 0 is 6 Apr to 3 May 2026. 23:30 UTC on 3 May is 00:30 on 4 May in London
+    # (BST), so that taxi belongs to period 1.
+    world.spend(case.card, 6000, at(START + timedelta(days=3)), mcc="4121")
+    world.spend(case.card, 4500, at(date(2026, 5, 3), 22, 30), mcc="4121")
+    world.spend(case.card, 4000, at(date(2026, 5, 3), 23, 30), mcc="4121")
+    run_monitor(session, clock, NAME)
+    assert flags(session) == []  # 6000 + 4500 = 10500, within 10% over 10000
+    world.spend(case.card, 600, at(date(2026, 5, 3), 22, 45), mcc="4121")
+    run_monitor(session, clock, NAME)
+    (flag,) = flags(session, "over_allowance")
+    assert "£111.00" in flag.explanation and "6 April 2026 to 3 May 2026" in flag.explanation

@@ -1,0 +1,157 @@
+"""Structured logs: a request id on every line of a request, JSON lines in production,
+never a card number or a secret."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+import pytest
+
+from portal.ops.logs import (
+    JsonFormatter,
+    Redact,
+    TextFormatter,
+    configure_logging,
+    mask_card_numbers,
+    wants_json,
+)
+from tests.ops.conftest import Ops
+
+GENERATED = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _json_lines(err: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+
+
+def test_a_sane_request_id_is_sent_back(ops: Ops) -> None:
+    response = ops.client().get("/health", headers={"X-Request-Id": "lb-7f3a.91:2"})
+    assert response.headers["X-Request-Id"] == "lb-7f3a.91:2"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [None, "", "short", "has spaces in it", "x" * 200, "bad\u00e9character1", "4111111111111111"],
+)
+def test_otherwise_one_is_made(ops: Ops, given: str | None) -> None:
+    headers = {"X-Request-Id": given} if given is not None else {}
+    first = ops.client().get("/health", headers=headers).headers["X-Request-Id"]
+    second = ops.client().get("/health", headers=headers).headers["X-Request-Id"]
+    assert GENERATED.match(first) and GENERATED.match(second)
+    assert first != second
+
+
+def test_every_line_of_a_request_carries_its_id(
+    ops: Ops, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(json_lines=True)
+
+    @ops.app.get("/test-logs")
+    def logs_something() -> str:
+        logging.getLogger("dpledger.test").info("inside the request")
+        return "ok"
+
+    capsys.readouterr()
+    ops.client().get("/test-logs", headers={"X-Request-Id": "request-12345"})
+    lines = _json_lines(capsys.readouterr().err)
+    mine = [line for line in lines if line["request_id"] == "request-12345"]
+    assert {line["logger"] for line in mine} >= {"dpledger.test", "dpledger.requests"}
+    finished = next(line for line in mine if line["logger"] == "dpledger.requests")
+    assert finished["route"] == "/test-logs"
+    assert finished["status"] == 200
+    assert finished["method"] == "GET"
+
+
+def test_a_json_line_has_its_fields_and_no_card_number_or_secret(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging(json_lines=True)
+    logging.getLogger("dpledger.test").warning(
+        "card %s declined",
+        "4111 1111 1111 1111",
+        extra={
+            "password": "hunter2",
+            "api_token": "tok_live_abc",
+            "pan": "5555555555554444",
+            "card_id": 42,
+            "details": {"client_secret": "s3", "note": "paid 4000-0566-5566-5556"},
+        },
+    )
+    (line,) = _json_lines(capsys.readouterr().err)
+    assert set(line) >= {"time", "level", "logger", "message", "request_id"}
+    assert line["level"] == "WARNING"
+    assert line["logger"] == "dpledger.test"
+    assert line["request_id"] is None  # no request
+    assert str(line["time"]).endswith("+00:00")
+    assert line["message"] == "card ************1111 declined"
+    assert line["password"] == "[redacted]"
+    assert line["api_token"] == "[redacted]"
+    assert line["pan"] == "************4444"
+    assert line["card_id"] == 42
+    assert line["details"] == {"client_secret": "[redacted]", "note": "paid ************5556"}
+    assert "4111" not in json.dumps(line).replace("************1111", "")
+
+
+def test_exceptions_are_masked_too(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(json_lines=True)
+    try:
+        raise ValueError("bad card 4242424242424242")
+    except ValueError:
+        logging.getLogger("dpledger.test").exception("failed")
+    (line,) = _json_lines(capsys.readouterr().err)
+    assert "ValueError: bad card ************4242" in str(line["exception"])
+    assert "4242424242424242" not in json.dumps(line)
+
+
+def test_readable_lines_in_development(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(json_lines=False)
+    logging.getLogger("dpledger.test").info("card 4111111111111111", extra={"secret": "x"})
+    err = capsys.readouterr().err
+    assert "INFO    dpledger.test card ************1111 secret=[redacted]" in err
+    assert not err.startswith("{")
+
+
+def test_the_formatters_directly() -> None:
+    record = logging.LogRecord("t", logging.INFO, "x.py", 1, "pan %s", ("378282246310005",), None)
+    Redact().filter(record)
+    assert json.loads(JsonFormatter().format(record))["message"] == "pan ***********0005"
+    assert TextFormatter().format(record).endswith("pan ***********0005")
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("12345678901", "12345678901"),  # 11 digits: not a card number
+        ("123456789012", "********9012"),  # 12
+        ("1234567890123456789", "***************6789"),  # 19
+        ("12345678901234567890", "12345678901234567890"),  # 20: not one either
+        ("on 2026-04-06 at 09:00", "on 2026-04-06 at 09:00"),
+        ("transfer 12 of £1,234.56", "transfer 12 of £1,234.56"),
+    ],
+)
+def test_what_counts_as_a_card_number(text: str, masked: str) -> None:
+    assert mask_card_numbers(text) == masked
+
+
+def test_json_in_production_or_when_asked() -> None:
+    assert wants_json("production", None)
+    assert wants_json("production", "")
+    assert not wants_json("production", "text")
+    assert wants_json("development", "json")
+    assert not wants_json("development", None)
+
+
+def test_the_app_logs_json_lines_in_production_config(
+    ops: Ops, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from portal.app import create_app
+    from portal.config import TestConfig
+
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    app = create_app(TestConfig(), sessions=ops.sessions, clock=ops.clock)
+    capsys.readouterr()
+    app.test_client().get("/health", headers={"X-Request-Id": "json-request-1"})
+    lines = _json_lines(capsys.readouterr().err)
+    assert any(line["request_id"] == "json-request-1" for line in lines)
