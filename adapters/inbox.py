@@ -6,8 +6,9 @@
 - ``apply_event`` applies one stored event in one transaction (a savepoint inside the
   caller's) and records the outcome: applied, duplicate, ignored, or parked with a reason.
 - ``deliver`` is the whole of it for a webhook: store and commit, then apply each new (or
-  still unapplied) event and commit. A crash between the two loses nothing: the event
-  stays ``received`` and ``replay`` applies it later (``dpledger inbox replay``).
+  still unapplied) event and commit (only that commit waits for the disk: see
+  ``_commit_stored``). A crash between the two loses nothing: the event stays
+  ``received`` and ``replay`` applies it later (``dpledger inbox replay``).
 
 ``deliver`` and ``replay`` own their transactions (they commit); the rest flush only.
 """
@@ -21,13 +22,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.apply import EventApplier
 from adapters.authorisation import AuthorisationPolicy
 from adapters.formats import Ignore, RawEvent, format_for
-from adapters.models import UNAPPLIED, InboundDelivery, InboundEvent, InboxStatus
+from adapters.models import UNAPPLIED, InboundEvent, InboxStatus
 from adapters.payments import Outcome
 from adapters.repositories import inbox as inbox_repo
 from adapters.repositories import rows
@@ -79,14 +80,15 @@ def store(
     """
     known = inbox_repo.find_events(session, provider, [raw.provider_event_id for raw in events])
     out: list[StoredEvent] = []
-    delivery: InboundDelivery | None = None
+    delivery_id: int | None = None
     for raw in events:
         existing = known.get(raw.provider_event_id[:200])
         if existing is not None:
             out.append(StoredEvent(existing, raw, new=False))
             continue
-        if delivery is None:
-            delivery = InboundDelivery(
+        if delivery_id is None:
+            delivery_id = inbox_repo.insert_delivery(
+                session,
                 provider=provider,
                 channel=channel,
                 body=body,
@@ -94,13 +96,11 @@ def store(
                 headers=dict(headers),
                 received_at=received_at,
             )
-            session.add(delivery)
-            session.flush()
         inbox_id = rows.insert_new(
             session,
             _EVENTS,
             {
-                "delivery_id": delivery.id,
+                "delivery_id": delivery_id,
                 "position": raw.position,
                 "provider": provider,
                 "provider_event_id": raw.provider_event_id[:200],
@@ -234,7 +234,7 @@ def deliver(
         received_at=clock.now(),
         events=events,
     )
-    session.commit()
+    _commit_stored(session)
     out = []
     for item in stored:
         try:
@@ -255,6 +255,20 @@ def deliver(
             _park_after_error(session, item.inbox_id, clock, error)
             raise
     return out
+
+
+def _commit_stored(session: Session) -> None:
+    """Commit a stored delivery without waiting for the disk (PostgreSQL).
+
+    Nothing is answered to the provider until the commit that applies (or parks) its
+    events, which does wait, and PostgreSQL writes the log in order: that commit makes
+    this one durable too. A crash in between can lose only a delivery that was never
+    answered, which the provider therefore sends again. It saves a disk flush on the
+    real-time path (about 4 ms on the benchmark machine).
+    """
+    if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    session.commit()
 
 
 def _park_after_error(session: Session, inbox_id: int, clock: Clock, error: Exception) -> None:

@@ -11,7 +11,12 @@ from typing import cast
 from benchmarks.figures import Figure, Scale, record
 
 # Each module has run(scale) -> list[Figure]. Parts add theirs here.
-BENCHMARKS = ("benchmarks.ledger_postings", "benchmarks.statement_import", "benchmarks.monitoring")
+BENCHMARKS = (
+    "benchmarks.ledger_postings",
+    "benchmarks.statement_import",
+    "benchmarks.monitoring",
+    "benchmarks.authorisation_http",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -181,15 +181,15 @@ def _enrol(factory: sessionmaker[Session], clock: FixedClock, cards: int) -> lis
                         PlanLineSpec(
                             PlanCategory.AGENCY_CARE,
                             "Homecare",
-                            amount // 2,
+                            amount * 45 // 100,
                             agreed_payees=("Homecare Agency",),
                         ),
-                        PlanLineSpec(PlanCategory.TRANSPORT, "Taxis", amount // 10),
+                        PlanLineSpec(PlanCategory.TRANSPORT, "Taxis", amount * 10 // 100),
                         PlanLineSpec(
-                            PlanCategory.DAY_ACTIVITY, "Day activities", amount * 15 // 100
+                            PlanCategory.DAY_ACTIVITY, "Day activities", amount * 17 // 100
                         ),
-                        PlanLineSpec(PlanCategory.WELLBEING, "Wellbeing", amount * 15 // 100),
-                        PlanLineSpec(PlanCategory.EQUIPMENT, "Equipment", amount // 10),
+                        PlanLineSpec(PlanCategory.WELLBEING, "Wellbeing", amount * 17 // 100),
+                        PlanLineSpec(PlanCategory.EQUIPMENT, "Equipment", amount * 11 // 100),
                     ],
                 )
                 card = enrol.issue_card(
@@ -297,7 +297,7 @@ def _one_day(
             if in_period == 3:
                 debits = []
                 for h in holders:
-                    amount = min(h.budget * 45 // 100, balances[h.budget_id])
+                    amount = min(h.budget * 35 // 100, balances[h.budget_id])
                     if amount > 0:
                         balances[h.budget_id] -= amount
                         debits.append(
@@ -315,7 +315,7 @@ def _one_day(
                 for h in holders:
                     if rng.random() < 0.24:
                         mcc, merchant = rng.choice(SPEND_MCCS)
-                        amount = rng.randrange(300, h.budget // 40)
+                        amount = rng.randrange(300, h.budget // 30)
                         if h.odd == "over" and mcc == "4121":
                             amount *= 3
                         spends.append(d.spend(h, amount, mcc, merchant))

@@ -51,7 +51,9 @@ def _forget_rebuild(session: Session, transaction: SessionTransaction) -> None:
 
 def _count(session: Session, window: Window, hi: int, period_from: date | None) -> None:
     batch.fill(session, window, period_from)
+    rows = batch.batch_rows(session)
     batch.add_plan_totals(session, hi)
     batch.add_line_totals(session, hi)
     batch.add_unplanned(session, hi)
     batch.clear(session)
+    batch.analyse_if_large(session, rows)

@@ -91,6 +91,11 @@ def create_app(
     _register(app, holder_pages, require_roles(Role.HOLDER))
     _register(app, officer_pages, require_roles(Role.OFFICER, Role.SENIOR_OFFICER))
     _register(app, admin_pages, require_roles(Role.ADMIN))
+
+    from portal.api import init_api
+
+    # The JSON API: its blueprints, their guards, CSRF exemption and problem JSON.
+    init_api(app)
     return app
 
 

@@ -10,6 +10,7 @@ from adapters.commands import import_command, inbox_group
 from ledger.commands import ledger_group
 from ledger.db import database_url, make_engine, make_session_factory, unit_of_work
 from monitoring.commands import monitors_group, scheduler_command
+from portal.api.commands import api_group, clients_group
 from portal.auth.commands import users_group
 from portal.ops.logs import configure_logging_from_env
 
@@ -87,3 +88,5 @@ main.add_command(inbox_group)
 main.add_command(monitors_group)
 main.add_command(scheduler_command)
 main.add_command(users_group)
+main.add_command(clients_group)
+main.add_command(api_group)

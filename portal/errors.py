@@ -1,4 +1,5 @@
-"""Error pages. A domain error is mapped here, once, to a GOV.UK error summary."""
+"""Error pages. A domain error is mapped here, once, to a GOV.UK error summary. Under
+``/api/`` errors are problem JSON instead (``portal.api.problems``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
 from ledger.errors import DomainError
+from portal.api.problems import http_problem, is_api_request, server_problem
 from portal.app import roll_back_request
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,8 @@ def register_error_pages(app: Flask) -> None:
     def _http_error(error: HTTPException) -> tuple[str, int] | HTTPException | Response:
         code = error.code or 500
         roll_back_request()
+        if is_api_request():  # under /api/ but no API route matched (404, 405)
+            return http_problem(error)
         if code not in _HTTP_PAGES:
             return error
         title, detail = _HTTP_PAGES[code]
@@ -54,6 +58,8 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(InternalServerError)
     def _server_error(error: InternalServerError) -> tuple[str, int] | Response:
         log.error("unhandled error", exc_info=error.original_exception)
+        if is_api_request():
+            return server_problem()
         return (
             render_template(
                 "errors/http.html",

@@ -23,8 +23,10 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -123,3 +125,41 @@ class OutboxEmail(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApiClient(Base):
+    """A machine client of the JSON API. It signs short-lived JWTs (EdDSA, Ed25519) with
+    its private key, which dpledger never keeps: only the public key is stored.
+    ``client_id`` is the tokens' ``iss``; ``scopes`` (space-separated) bound what any of
+    its tokens may ask for; ``provider`` names the card provider whose cards the
+    canonical events it posts are about."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    public_key: Mapped[str] = mapped_column(Text)
+    scopes: Mapped[str] = mapped_column(String(400))
+    provider: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApiIdempotencyKey(Base):
+    """An ``Idempotency-Key`` a client sent with a POST: the request's hash, and once it
+    has finished, the response to send again for a retry with the same key and body."""
+
+    __tablename__ = "api_idempotency_keys"
+    __table_args__ = (UniqueConstraint("client_id", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("api_clients.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    response_status: Mapped[int | None]
+    response_content_type: Mapped[str | None] = mapped_column(String(100))
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from adapters.models import UNAPPLIED, InboundDelivery, InboundEvent, InboxStatus
@@ -28,14 +29,31 @@ def get_event(session: Session, event_id: int) -> InboundEvent | None:
 
 
 def find_events(session: Session, provider: str, provider_event_ids: list[str]) -> dict[str, int]:
-    """Inbox ids of those of these events already stored, by provider event id."""
+    """Inbox ids of those of these events already stored, by provider event id (read
+    through the connection: no ORM objects are needed, and this is the real-time path)."""
     wanted = [event_id[:200] for event_id in provider_event_ids]
-    rows = session.execute(
-        select(InboundEvent.provider_event_id, InboundEvent.id).where(
-            InboundEvent.provider == provider, InboundEvent.provider_event_id.in_(wanted)
+    rows = (
+        session.connection()
+        .execute(
+            select(InboundEvent.provider_event_id, InboundEvent.id).where(
+                InboundEvent.provider == provider, InboundEvent.provider_event_id.in_(wanted)
+            )
         )
-    ).all()
+        .all()
+    )
     return {event_id: inbox_id for event_id, inbox_id in rows}
+
+
+def insert_delivery(session: Session, **values: Any) -> int:
+    """Store a delivery as it arrived; its id. (A Core insert: the real-time path needs
+    only the id, not an ORM object.)"""
+    table: Table = InboundDelivery.__table__  # type: ignore[assignment]
+    inserted = (
+        session.connection()
+        .execute(insert(table).values(**values).returning(table.c.id))
+        .scalar_one()
+    )
+    return int(inserted)
 
 
 def lock_event(session: Session, event_id: int) -> InboundEvent | None:

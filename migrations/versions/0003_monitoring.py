@@ -56,25 +56,16 @@ def upgrade() -> None:
     )
     op.create_table(
         "line_period_totals",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("plan_line_id", sa.Integer(), nullable=False),
+        sa.Column("plan_line_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("period_index", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("plan_id", sa.Integer(), nullable=False),
-        sa.Column("period_index", sa.Integer(), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("transfers", sa.Integer(), nullable=False),
         sa.Column("last_transfer_id", sa.BigInteger(), nullable=False),
         sa.Column("updated_upto", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_line_period_totals")),
-        sa.UniqueConstraint(
-            "plan_line_id",
-            "period_index",
-            name=op.f("uq_line_period_totals_plan_line_id_period_index"),
-        ),
+        sa.PrimaryKeyConstraint("plan_line_id", "period_index", name=op.f("pk_line_period_totals")),
     )
     with op.batch_alter_table("line_period_totals", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_line_period_totals_plan_id"), ["plan_id"], unique=False
-        )
         batch_op.create_index("ix_line_period_totals_updated", ["updated_upto"], unique=False)
 
     op.create_table(
@@ -107,9 +98,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "plan_period_totals",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("plan_id", sa.Integer(), nullable=False),
-        sa.Column("period_index", sa.Integer(), nullable=False),
+        sa.Column("plan_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("period_index", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("spend", sa.BigInteger(), nullable=False),
         sa.Column("spend_count", sa.Integer(), nullable=False),
         sa.Column("companion_spend", sa.BigInteger(), nullable=False),
@@ -119,10 +109,7 @@ def upgrade() -> None:
         sa.Column("last_spend_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_transfer_id", sa.BigInteger(), nullable=False),
         sa.Column("updated_upto", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_period_totals")),
-        sa.UniqueConstraint(
-            "plan_id", "period_index", name=op.f("uq_plan_period_totals_plan_id_period_index")
-        ),
+        sa.PrimaryKeyConstraint("plan_id", "period_index", name=op.f("pk_plan_period_totals")),
     )
     with op.batch_alter_table("plan_period_totals", schema=None) as batch_op:
         batch_op.create_index("ix_plan_period_totals_updated", ["updated_upto"], unique=False)
@@ -696,7 +683,6 @@ def downgrade() -> None:
     op.drop_table("monitor_runs")
     with op.batch_alter_table("line_period_totals", schema=None) as batch_op:
         batch_op.drop_index("ix_line_period_totals_updated")
-        batch_op.drop_index(batch_op.f("ix_line_period_totals_plan_id"))
 
     op.drop_table("line_period_totals")
     op.drop_table("job_locks")

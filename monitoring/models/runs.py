@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.db import Base, BigId, UTCDateTime
@@ -55,16 +55,13 @@ class PlanPeriodTotal(Base):
     """
 
     __tablename__ = "plan_period_totals"
-    __table_args__ = (
-        UniqueConstraint("plan_id", "period_index"),
-        Index("ix_plan_period_totals_updated", "updated_upto"),
-    )
+    __table_args__ = (Index("ix_plan_period_totals_updated", "updated_upto"),)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    # No foreign keys on the derived tables: they are rebuilt from the transfer log, plans
-    # and lines are never deleted, and per-row key checks would dominate bulk refreshes.
-    plan_id: Mapped[int]
-    period_index: Mapped[int]
+    # No foreign keys and no surrogate id on the derived tables: they are rebuilt from the
+    # transfer log, plans and lines are never deleted, and every extra index or per-row
+    # key check is paid on each of the many rows a refresh writes.
+    plan_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    period_index: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     spend: Mapped[int] = mapped_column(BigInteger)  # card spend, cash and bank payments
     spend_count: Mapped[int]
     companion_spend: Mapped[int] = mapped_column(BigInteger)
@@ -80,15 +77,12 @@ class LinePeriodTotal(Base):
     """Spend attributed to one plan line in one plan period (see ``PlanPeriodTotal``)."""
 
     __tablename__ = "line_period_totals"
-    __table_args__ = (
-        UniqueConstraint("plan_line_id", "period_index"),
-        Index("ix_line_period_totals_updated", "updated_upto"),
-    )
+    __table_args__ = (Index("ix_line_period_totals_updated", "updated_upto"),)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    plan_line_id: Mapped[int]  # no foreign keys: see PlanPeriodTotal
-    plan_id: Mapped[int] = mapped_column(index=True)
-    period_index: Mapped[int]
+    # No foreign keys, no surrogate id: see PlanPeriodTotal.
+    plan_line_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    period_index: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    plan_id: Mapped[int]
     amount: Mapped[int] = mapped_column(BigInteger)
     transfers: Mapped[int]
     last_transfer_id: Mapped[int] = mapped_column(BigInteger)

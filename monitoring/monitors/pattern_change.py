@@ -16,15 +16,19 @@ class PatternChangeMonitor:
     title: ClassVar[str] = "Sudden change from the person's own pattern"
     family: ClassVar[str] = "possible financial abuse"
     description: ClassVar[str] = (
-        "Spending in the current or last plan period more than 3 times (by default) the "
-        "average of the person's previous 3 periods, and by at least £200."
+        "Spending in a plan period more than 3 times (by default) the average of the "
+        "person's previous 3 periods, and by at least £200, checked as spending arrives."
     )
 
     def find(self, ctx: MonitorContext) -> list[Hit]:
         s = ctx.settings
         history = s.pattern_change_history_periods
         rows = repo.spend_jumps(
-            ctx.session, ctx.today, history, s.pattern_change_factor, s.pattern_change_min_pence
+            ctx.session,
+            ctx.totals_changed_after,
+            history,
+            s.pattern_change_factor,
+            s.pattern_change_min_pence,
         )
         hits = []
         for row in rows:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, literal, select, union_all
+from sqlalchemy import String, and_, cast, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import ColumnElement
 
@@ -38,11 +38,16 @@ def line_values(dialect: str, batch: Any) -> Any:
     for field, kind in (("merchant_categories", "mcc"), ("agreed_payees", "payee")):
         line = aliased(PlanLine, name=f"{kind}_line")
         values = _elements(dialect, getattr(line, field))
+        column = getattr(line, field)
         parts.append(
             select(line.plan_id, line.id, literal(kind), values.c.value)
             .select_from(line)
             .join(values, literal(True))
-            .where(line.plan_id.in_(select(batch.c.plan_id).distinct()))
+            .where(
+                line.plan_id.in_(select(batch.c.plan_id).distinct()),
+                # Most lists are empty: skip them before unnesting anything.
+                cast(column, String) != "[]",
+            )
         )
     return union_all(*parts)
 

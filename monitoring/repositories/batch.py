@@ -54,6 +54,7 @@ SPEND_CODES = (
 )
 CASH_MCCS = ("6010", "6011")
 WORK_MEM = os.environ.get("DPLEDGER_MONITOR_WORK_MEM", "256MB")
+ANALYSE_AFTER = 50_000  # batch rows
 
 # Not part of the application's metadata: per-connection scratch tables, emptied (the
 # batch dropped) after each use. Indexed, because SQLite joins by nested loops over
@@ -323,6 +324,21 @@ def add_unplanned(session: Session, hi: int) -> None:
     columns = ["plan_id", "card_id", "period_index", *attribution.KEYS, "spend_category"]
     columns += ["amount", "transfers", "first_at", "last_at", "last_transfer_id", "found_upto"]
     session.execute(insert(UnplannedSpend).from_select(columns, query))
+
+
+def analyse_if_large(session: Session, rows_counted: int) -> None:
+    """After counting a large batch (a first run, a --since recount), refresh PostgreSQL's
+    statistics of the derived tables, so the plan-level monitors' lookups use their
+    indexes. Autovacuum does this later for committed data; the monitors run now."""
+    if rows_counted < ANALYSE_AFTER or session.get_bind().dialect.name != "postgresql":
+        return
+    connection = session.connection()
+    for table in ("plan_period_totals", "line_period_totals", "unplanned_spend"):
+        connection.exec_driver_sql(f"ANALYZE {table}")
+
+
+def batch_rows(session: Session) -> int:
+    return int(session.connection().execute(select(func.count()).select_from(BATCH)).scalar_one())
 
 
 def forget_from(session: Session, since: date) -> None:

@@ -247,34 +247,40 @@ def stays_overlapping(
 
 
 def spend_jumps(
-    session: Session, today: date, history: int, factor: int, min_pence: int
+    session: Session, changed_after: int, history: int, factor: int, min_pence: int
 ) -> list[Any]:
-    """Plan periods (the current one and the last complete one) whose spend is more than
-    ``factor`` times the average of the ``history`` periods before, by ``min_pence``."""
-    out: list[Any] = []
-    for back in (0, 1):
-        plan = aliased(Plan, name="p")
-        k = current_period(plan, today) - back
-        spent = _total(plan, k, "spend")
-        before = _sum_between(plan, k - history, k - 1, "spend")
-        out += session.execute(
+    """Plan periods whose spend moved since ``changed_after`` and is now more than
+    ``factor`` times the average of the ``history`` periods before it, by ``min_pence``."""
+    total = aliased(PlanPeriodTotal, name="total")
+    before = aliased(PlanPeriodTotal, name="before")
+    usual = (
+        select(sum_of(before.spend))
+        .where(
+            before.plan_id == total.plan_id,
+            before.period_index.between(total.period_index - history, total.period_index - 1),
+        )
+        .scalar_subquery()
+    )
+    return list(
+        session.execute(
             select(
-                plan.id.label("plan_id"),
-                plan.person_id,
-                plan.starts_on,
-                plan.period_weeks,
-                k.label("period_index"),
-                spent.label("spent"),
-                before.label("before"),
-            ).where(
-                plan.status == PlanStatus.ACTIVE,
-                plan.starts_on <= today,
-                k >= history,
-                spent * history > before * factor,
-                spent * history - before > min_pence * history,
+                total.plan_id,
+                total.period_index,
+                total.spend.label("spent"),
+                usual.label("before"),
+                Plan.person_id,
+                Plan.starts_on,
+                Plan.period_weeks,
+            )
+            .join(Plan, Plan.id == total.plan_id)
+            .where(
+                total.updated_upto > changed_after,
+                total.period_index >= history,
+                total.spend * history > usual * factor,
+                total.spend * history - usual > min_pence * history,
             )
         ).all()
-    return out
+    )
 
 
 def companion_heavy_periods(

@@ -14,6 +14,8 @@ PORTAL_TABLES = {
     "password_reset_tokens",
     "record_views",
     "portal_outbox",
+    "api_clients",
+    "api_idempotency_keys",
 }
 
 
