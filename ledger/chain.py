@@ -58,12 +58,21 @@ CHAINED_FIELDS = (
 _NULL = "\u2400"  # a visible "null", distinct from the empty string
 
 
+# A posting's effective and created times are usually the same object: format it once.
+_last_time: tuple[object, str] = (None, "")
+
+
 def _canonical(value: Any) -> str:
     # Every enum in the chain is a StrEnum, whose str() is its stored value.
+    global _last_time
     if value is None:
         return _NULL
     if type(value) is datetime:
-        return value.astimezone(UTC).isoformat(timespec="microseconds")
+        seen, text = _last_time  # one tuple read: safe across threads
+        if seen is not value:
+            text = value.astimezone(UTC).isoformat(timespec="microseconds")
+            _last_time = (value, text)
+        return text
     return str(value)
 
 

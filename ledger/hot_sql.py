@@ -88,6 +88,7 @@ class HotPath:
         dbapi_connection = connection.connection.dbapi_connection
         assert dbapi_connection is not None
         self.cursor = dbapi_connection.cursor()
+        self._last_time: tuple[object, str] = (None, "")
 
     def _one(self, name: str, params: Mapping[str, Any] | None = None) -> Sequence[Any] | None:
         self.cursor.execute(self.sql[name], params or {})
@@ -173,5 +174,9 @@ class HotPath:
             raise ValueError("naive datetime given where an aware UTC datetime is required")
         if self.dialect == "sqlite":
             # The text SQLAlchemy's SQLite DateTime writes, so the ORM reads it back.
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            seen, text = self._last_time
+            if seen is not value:
+                text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+                self._last_time = (value, text)
+            return text
         return value
