@@ -1,15 +1,19 @@
-"""Missed client contributions: what the person was expected to pay into the card in
-each plan period against what arrived, checked once the period (and a grace period) is
-over. Consecutive misses raise the severity; the holder and the officer are told."""
+"""Missed client contributions: what the person was expected to pay into the card up to
+the end of each plan period, against everything paid in by the end of that period plus a
+grace period, whichever period the money arrived in. A late standing order, or a missed
+month caught up later, clears the shortfall; a period is missed only while the running
+shortfall lasts. Consecutive misses raise the severity; the holder and the officer are
+told."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import ClassVar
 
+from monitoring.dates import period_start
 from monitoring.flags import Hit
 from monitoring.models import Severity, SuggestedAction
-from monitoring.monitors.base import MonitorContext, period_words, pounds
+from monitoring.monitors.base import MonitorContext, long_date, period_words, pounds
 from monitoring.repositories import plans as repo
 
 LOOK_BACK = 3  # periods examined each run: a run that was missed catches up
@@ -20,19 +24,22 @@ class MissedContributionMonitor:
     title: ClassVar[str] = "Missed client contribution"
     family: ClassVar[str] = "contributions"
     description: ClassVar[str] = (
-        "A plan period ended (plus a grace period) without the person's client "
-        "contribution being paid in full. Consecutive misses raise the severity."
+        "By the end of a plan period plus a grace period, less than the person's client "
+        "contributions up to that period had been paid in (late payments count). "
+        "Consecutive misses raise the severity."
     )
 
     def find(self, ctx: MonitorContext) -> list[Hit]:
         settings = ctx.settings
         if not settings.loads_net_of_contribution:
             return []  # the council invoices contributions: nothing is paid into the card
-        check_day = ctx.today - timedelta(days=settings.contribution_grace_days)
+        grace = settings.contribution_grace_days
         hits = []
-        for row in repo.contribution_periods(ctx.session, check_day, LOOK_BACK):
+        for row in repo.contribution_periods(ctx.session, ctx.today, grace, LOOK_BACK):
+            # index n is period last_index - n: the running totals up to each period
+            expected = [(row.last_index - n + 1) * row.per_period for n in range(LOOK_BACK)]
             received = [getattr(row, f"received_{n}") for n in range(LOOK_BACK)]
-            missed = [r < row.expected for r in received]  # index 0 is the latest period
+            missed = [received[n] < expected[n] for n in range(LOOK_BACK)]
             for n in reversed(range(LOOK_BACK)):
                 index = row.last_index - n
                 if index < 0 or not missed[n]:
@@ -42,7 +49,10 @@ class MissedContributionMonitor:
                     run += 1
                 severity = (Severity.LOW, Severity.MEDIUM, Severity.HIGH)[min(run, 3) - 1]
                 period = period_words(row.starts_on, row.period_weeks, index)
-                short = row.expected - received[n]
+                deadline = period_start(row.starts_on, row.period_weeks, index + 1) + timedelta(
+                    days=grace - 1
+                )
+                short = expected[n] - received[n]
                 hits.append(
                     Hit(
                         rule="missed_contribution.period",
@@ -54,32 +64,34 @@ class MissedContributionMonitor:
                         + (f" ({run} periods running)" if run > 1 else ""),
                         explanation=(
                             f"{pounds(received[n])} of the expected contribution of "
-                            f"{pounds(row.expected)} was paid in for {period}, "
-                            f"{pounds(short)} short."
+                            f"{pounds(expected[n])} up to the end of {period} had been paid "
+                            f"in by {long_date(deadline)}, {pounds(short)} short."
                             + (f" This is {run} periods in a row." if run > 1 else "")
                         ),
                         person_id=row.person_id,
                         figures={
-                            "expected": row.expected,
+                            "expected": expected[n],
                             "received": received[n],
+                            "short": short,
+                            "per_period": row.per_period,
                             "period_index": index,
+                            "paid_by": deadline.isoformat(),
                             "consecutive": run,
                         },
                         suggested_action=SuggestedAction.CONTACT_HOLDER,
-                        holder_message=_holder_message(row.expected, received[n], period),
+                        holder_message=_holder_message(short, period, deadline),
                         notify_officer=True,
                     )
                 )
         return hits
 
 
-def _holder_message(expected: int, received: int, period: str) -> tuple[str, str]:
-    short = expected - received
+def _holder_message(short: int, period: str, deadline: date) -> tuple[str, str]:
     body = (
         "Hello,\n\n"
-        f"Your care and support plan includes a contribution of {pounds(expected)} from you "
-        f"for {period}. We have received {pounds(received)}, so {pounds(short)} is still to "
-        "be paid onto your card.\n\n"
+        "Your care and support plan includes a contribution from you each period. Up to the "
+        f"end of {period}, {pounds(short)} of it had not reached your card by "
+        f"{long_date(deadline)}, so {pounds(short)} is still to be paid onto your card.\n\n"
         "If you have already paid it, thank you, and please ignore this message: payments "
         "can take a few days to reach us. If paying is difficult at the moment, please get "
         "in touch with us. We can talk it through with you, and it will not affect the care "

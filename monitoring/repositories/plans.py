@@ -3,10 +3,10 @@ reading the period totals (and account totals) rather than the transfer log."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, exists, func, literal, or_, select
+from sqlalchemy import Date, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ledger.models import (
@@ -18,10 +18,16 @@ from ledger.models import (
     PlanLine,
     PlanStatus,
     Transfer,
+    TransferCode,
 )
 from monitoring.models import LifeEvent, LifeEventKind, PlanPeriodTotal, ReviewRequest, ReviewStatus
 from monitoring.repositories.spend import POSTED_PHASES, SPEND_CODES
-from monitoring.repositories.sql import days_between, json_array_contains, period_index
+from monitoring.repositories.sql import (
+    days_between,
+    json_array_contains,
+    london_date,
+    period_index,
+)
 from monitoring.repositories.sql import total as sum_of
 
 CHUNK = 500
@@ -60,29 +66,54 @@ def _alive(plan: Any) -> Any:
 # -- client contributions ------------------------------------------------------------------
 
 
-def contribution_periods(session: Session, check_day: date, back: int) -> list[Any]:
-    """For each active plan with a contribution, its last ``back`` periods that ended on
-    or before ``check_day``, with what was received in each."""
+def contribution_periods(session: Session, today: date, grace_days: int, back: int) -> list[Any]:
+    """For each active plan with a contribution, its last ``back`` periods whose grace
+    has passed by ``today``, with the running totals: ``received_n`` is everything paid
+    in (from the plan's start) by the end of period ``last_index - n`` plus ``grace_days``,
+    whichever period it arrived in, so a late payment counts for the period it is for.
+    One statement over the contributions of every such plan, grouped by plan."""
     plan = aliased(Plan, name="p")
+    t = aliased(Transfer, name="t")
+    # The periods whose last day plus the grace is before today.
+    check_day = today - timedelta(days=grace_days)
     last = period_index(plan.starts_on, plan.period_weeks, _day(check_day)) - 1
-    columns = [
+    days_in = days_between(plan.starts_on, london_date(t.effective_at))
+    columns: list[Any] = [
         plan.id.label("plan_id"),
         plan.person_id,
         plan.starts_on,
         plan.period_weeks,
-        plan.client_contribution_per_period.label("expected"),
+        plan.client_contribution_per_period.label("per_period"),
         last.label("last_index"),
     ]
     for n in range(back):
-        columns.append(_total(plan, last - n, "contributions").label(f"received_{n}"))
+        deadline = (last - n + 1) * plan.period_weeks * 7 - 1 + grace_days
+        paid = case((and_(t.id.is_not(None), days_in <= deadline), t.amount), else_=0)
+        columns.append(sum_of(paid).label(f"received_{n}"))
+    contributions = and_(
+        t.credit_account_id == plan.budget_account_id,
+        t.code == TransferCode.CONTRIBUTION,
+        t.phase.in_(POSTED_PHASES),
+        days_in >= 0,
+    )
     return list(
         session.execute(
-            select(*columns).where(
+            select(*columns)
+            .select_from(plan)
+            .outerjoin(t, contributions)
+            .where(
                 plan.status == PlanStatus.ACTIVE,
                 plan.client_contribution_per_period > 0,
                 plan.starts_on <= check_day,
                 last >= 0,
                 _alive(plan),
+            )
+            .group_by(
+                plan.id,
+                plan.person_id,
+                plan.starts_on,
+                plan.period_weeks,
+                plan.client_contribution_per_period,
             )
         ).all()
     )

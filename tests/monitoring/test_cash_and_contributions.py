@@ -116,14 +116,81 @@ def test_consecutive_misses_raise_the_severity_of_the_one_open_flag(session, clo
     assert again.raised.new_evidence == 0
 
 
-def test_a_contribution_late_at_night_counts_in_the_london_period(session, clock):
+def test_the_grace_period_ends_at_midnight_london_time(session, clock):
     world = World(session, clock)
-    case = world.case(contribution=5000, load=95000)
-    # 23:30 UTC on 3 May is 00:30 on 4 May in London: period 1, so period 0 is missed.
-    world.contribute(case, 5000, at(date(2026, 5, 3), 23, 30))
+    on_time = world.case(contribution=5000, load=95000)
+    late = world.case(contribution=5000, load=95000)
+    # Period 0 ends on 3 May; with 14 days' grace a payment by the end of 17 May (London
+    # time) counts for it. 22:30 UTC on 17 May is 23:30 in London; 23:30 UTC is 00:30 on
+    # 18 May.
+    world.contribute(on_time, 5000, at(date(2026, 5, 17), 22, 30))
+    world.contribute(late, 5000, at(date(2026, 5, 17), 23, 30))
     clock.current = at(date(2026, 5, 18))
     (hit,) = run_monitor(session, clock, "missed_contribution").hits
-    assert hit.figures["period_index"] == 0
+    assert (hit.subject_id, hit.figures["period_index"]) == (late.plan.id, 0)
+    assert "had been paid in by 17 May 2026" in hit.explanation
+
+
+def test_contribution_paid_within_the_grace_period_is_not_missed(session, clock):
+    world = World(session, clock)
+    case = world.case(contribution=5000, load=95000)
+    # Period 0 is 6 Apr - 3 May; the standing order arrives on 6 May, well within 14 days'
+    # grace, and is counted for period 0 although it arrived in period 1.
+    world.contribute(case, 5000, at(date(2026, 5, 6), 10))
+    clock.current = at(date(2026, 5, 18))
+    assert run_monitor(session, clock, "missed_contribution").hits == []
+    # Period 1 (4 - 31 May) then has nothing of its own: by 14 June it is missed.
+    clock.current = at(date(2026, 6, 15))
+    (hit,) = run_monitor(session, clock, "missed_contribution").hits
+    assert hit.figures["period_index"] == 1
+    assert (hit.figures["expected"], hit.figures["received"]) == (10000, 5000)
+
+
+def test_a_late_payment_each_period_is_never_missed(session, clock):
+    world = World(session, clock)
+    case = world.case(contribution=5000, load=95000)
+    for day in (date(2026, 5, 8), date(2026, 6, 5), date(2026, 7, 3)):
+        world.contribute(case, 5000, at(day, 9))  # five days into the next period, each time
+    clock.current = at(date(2026, 7, 13))
+    assert run_monitor(session, clock, "missed_contribution").hits == []
+
+
+def test_catching_up_clears_the_shortfall_and_the_run_of_misses(session, clock):
+    world = World(session, clock)
+    case = world.case(contribution=5000, load=95000)
+    clock.current = at(date(2026, 5, 18))
+    (first,) = run_monitor(session, clock, "missed_contribution").hits  # period 0 missed
+    assert first.severity is Severity.LOW
+    # Both periods' contributions are paid in period 1: period 1 is not missed.
+    world.contribute(case, 10000, at(date(2026, 5, 20), 9))
+    clock.current = at(date(2026, 6, 15))
+    result = run_monitor(session, clock, "missed_contribution")
+    assert [h.figures["period_index"] for h in result.hits] == [0]  # seen before
+    assert result.raised.new_evidence == 0
+    # Period 2 is missed: a new run of misses starts at one, not three.
+    clock.current = at(date(2026, 7, 13))
+    hits = run_monitor(session, clock, "missed_contribution").hits
+    assert [(h.figures["period_index"], h.figures["consecutive"]) for h in hits] == [
+        (0, 1),
+        (2, 1),
+    ]
+    (flag,) = flags_of(session, "missed_contribution")
+    assert flag.severity is Severity.LOW and flag.hits == 2
+
+
+def test_a_partial_catch_up_leaves_the_running_shortfall(session, clock):
+    world = World(session, clock)
+    case = world.case(contribution=5000, load=95000)
+    world.contribute(case, 2000, at(date(2026, 4, 20), 9))
+    world.contribute(case, 5000, at(date(2026, 5, 20), 9))
+    clock.current = at(date(2026, 6, 15))
+    found = run_monitor(session, clock, "missed_contribution").hits
+    # Period 0: £20 of £50. Period 1: £70 of £100, still £30 short: two in a row.
+    assert [(h.figures["period_index"], h.figures["short"]) for h in found] == [
+        (0, 3000),
+        (1, 3000),
+    ]
+    assert found[1].figures["consecutive"] == 2
 
 
 def test_councils_that_invoice_contributions_do_not_see_this_monitor(session, clock):
