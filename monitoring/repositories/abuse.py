@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -124,11 +125,40 @@ def drained_loads(
 
 
 def spend_after_death_or_in_hospital(
-    session: Session, window: Window, grace_days: int
+    session: Session, window: Window, grace_days: int, *, rescan_people: Sequence[int] = ()
 ) -> list[Any]:
-    """New card spend and cash after the person's death, or during a hospital stay more
-    than ``grace_days`` after admission. Driven from the (few) people with a recorded
-    death or hospital stay, so it does not classify every new transfer."""
+    """Card spend, cash and bank payments after the person's death, and card spend or cash
+    during a hospital stay more than ``grace_days`` after admission: the window's new
+    transfers, and every transfer up to the window's top of ``rescan_people`` (people
+    whose death or admission was recorded since the last run, after the fact). Driven
+    from the (few) people with a recorded death or hospital stay, so it does not classify
+    every new transfer."""
+    concerned = union_all(
+        select(Person.id).where(Person.date_of_death.is_not(None)),
+        select(LifeEvent.person_id).where(LifeEvent.kind == LifeEventKind.HOSPITAL_STAY),
+    )
+    if session.execute(select(concerned.subquery().c[0]).limit(1)).first() is None:
+        return []  # nobody has died or been in hospital: no transfer to look at
+    found = {
+        row.transfer_id: row
+        for row in _life_event_spend(session, grace_days, window.clauses, concerned)
+    }
+    people = sorted(set(rescan_people))
+    if people:
+        for row in _life_event_spend(session, grace_days, lambda t: [t.id <= window.hi], people):
+            found.setdefault(row.transfer_id, row)
+    return [found[key] for key in sorted(found) if _concerning(found[key])]
+
+
+def _concerning(row: Any) -> bool:
+    if row.date_of_death is not None and row.day > row.date_of_death:
+        return True
+    return row.admitted_on is not None and row.code in CARD_CODES
+
+
+def _life_event_spend(
+    session: Session, grace_days: int, transfers: Callable[[Any], list[Any]], people: Any
+) -> list[Any]:
     t = aliased(Transfer, name="t")
     payer = aliased(Account, name="payer")
     plan = aliased(Plan, name="p")
@@ -145,42 +175,50 @@ def spend_after_death_or_in_hospital(
         )
         .scalar_subquery()
     )
-    concerned = union_all(
-        select(Person.id).where(Person.date_of_death.is_not(None)),
-        select(LifeEvent.person_id).where(LifeEvent.kind == LifeEventKind.HOSPITAL_STAY),
+    return list(
+        session.execute(
+            select(
+                t.id.label("transfer_id"),
+                t.amount,
+                t.code,
+                t.card_id,
+                t.merchant_name,
+                t.payee,
+                day.label("day"),
+                plan.id.label("plan_id"),
+                plan.person_id,
+                plan.budget_account_id,
+                person.date_of_death,
+                in_hospital.label("admitted_on"),
+            )
+            .select_from(person)
+            .join(plan, and_(plan.person_id == person.id, plan.status == PlanStatus.ACTIVE))
+            .join(payer, budget_of(payer) == plan.budget_account_id)
+            .join(t, t.debit_account_id == payer.id)
+            .where(
+                person.id.in_(people),
+                *transfers(t),
+                t.phase.in_(POSTED_PHASES),
+                t.code.in_((*CARD_CODES, *BANK_PAYMENT_CODES)),
+                day >= plan.starts_on,
+            )
+            .order_by(t.id)
+        ).all()
     )
-    if session.execute(select(concerned.subquery().c[0]).limit(1)).first() is None:
-        return []  # nobody has died or been in hospital: no transfer to look at
-    rows = session.execute(
-        select(
-            t.id.label("transfer_id"),
-            t.amount,
-            t.card_id,
-            t.merchant_name,
-            day.label("day"),
-            plan.id.label("plan_id"),
-            plan.person_id,
-            person.date_of_death,
-            in_hospital.label("admitted_on"),
-        )
-        .select_from(person)
-        .join(plan, and_(plan.person_id == person.id, plan.status == PlanStatus.ACTIVE))
-        .join(payer, budget_of(payer) == plan.budget_account_id)
-        .join(t, t.debit_account_id == payer.id)
-        .where(
-            person.id.in_(concerned),
-            *window.clauses(t),
-            t.phase.in_(POSTED_PHASES),
-            t.code.in_(CARD_CODES),
-            day >= plan.starts_on,
-        )
-        .order_by(t.id)
-    ).all()
-    return [
-        r
-        for r in rows
-        if (r.date_of_death is not None and r.day > r.date_of_death) or r.admitted_on is not None
-    ]
+
+
+def life_events_recorded_after(session: Session, record_id: int) -> list[Any]:
+    """Deaths and hospital admissions recorded after the life event ``record_id``."""
+    return list(
+        session.execute(
+            select(LifeEvent.id, LifeEvent.person_id)
+            .where(
+                LifeEvent.id > record_id,
+                LifeEvent.kind.in_([LifeEventKind.DEATH, LifeEventKind.HOSPITAL_STAY]),
+            )
+            .order_by(LifeEvent.id)
+        ).all()
+    )
 
 
 def payments_to_household(session: Session, window: Window) -> list[Any]:

@@ -198,3 +198,61 @@ def test_three_cash_withdrawals_between_midnight_and_five_in_london(session, clo
     clock.current = at(date(2026, 5, 13))
     (hit,) = hits(session, clock, "unusual_hours_cash")
     assert len(hit.transfer_ids) == 3 and hit.transfer_ids[-1] == third
+
+
+# -- deaths and admissions recorded after the fact ------------------------------------------
+
+
+def test_death_recorded_late_still_flags_spend_after_it(session, clock):
+    world = World(session, clock)
+    case = world.case(load=100000)
+    world.spend(case.card, 1500, at(date(2026, 4, 20), 10))  # on the day of death
+    after = world.spend(case.card, 2000, at(date(2026, 4, 21), 10))
+    clock.current = at(date(2026, 4, 21), 12)
+    assert hits(session, clock, "life_event_spend") == []
+    # The death (on 20 April) is reported a few days later, after the run above.
+    clock.current = at(date(2026, 4, 24), 9)
+    LifeEvents(session, clock).death(case.person.id, date(2026, 4, 20), officer="o1", note="GP")
+    found = hits(session, clock, "life_event_spend")
+    assert [h.transfer_ids[0] for h in found] == [after]
+    assert found[0].severity is Severity.CRITICAL
+    # Looked at once: the next run has no new life event and no new transfer.
+    assert run_monitor(session, clock, "life_event_spend").hits == []
+
+
+def test_hospital_admission_recorded_late_still_flags(session, clock):
+    world = World(session, clock)
+    case = world.case(load=100000)
+    world.spend(case.card, 1000, at(date(2026, 4, 24), 10))  # day 14: within the grace
+    late = world.spend(case.card, 1000, at(date(2026, 4, 26), 10))
+    clock.current = at(date(2026, 4, 26), 12)
+    assert hits(session, clock, "life_event_spend") == []
+    LifeEvents(session, clock).hospital_admission(
+        case.person.id, date(2026, 4, 10), officer="o1", note="A&E"
+    )
+    (hit,) = hits(session, clock, "life_event_spend")
+    assert hit.transfer_ids == (late,) and hit.severity is Severity.MEDIUM
+
+
+def test_bank_payments_after_death_are_critical(session, clock):
+    world = World(session, clock)
+    case = world.case(load=100000)
+    LifeEvents(session, clock).death(case.person.id, date(2026, 4, 20), officer="o1", note="GP")
+    before = world.pay(case, 3000, at(date(2026, 4, 20), 9), "Brightwell Care")
+    after = world.pay(case, 4000, at(date(2026, 4, 22), 9), "J Smith", TransferCode.STANDING_ORDER)
+    (hit,) = hits(session, clock, "life_event_spend")
+    assert hit.transfer_ids == (after,) and before not in hit.transfer_ids
+    assert hit.severity is Severity.CRITICAL
+    assert (hit.subject_type, hit.subject_id) == ("account", case.budget.id)
+    assert "£40.00 was paid to J Smith by standing order on 22 April 2026" in hit.explanation
+
+
+def test_bank_payments_during_a_hospital_stay_are_not_flagged(session, clock):
+    world = World(session, clock)
+    case = world.case(load=100000)
+    LifeEvents(session, clock).hospital_admission(
+        case.person.id, date(2026, 4, 6), officer="o1", note="A&E"
+    )
+    # The agency's standing order keeps the person's care in place for their return.
+    world.pay(case, 3000, at(date(2026, 4, 30), 9), "Brightwell", TransferCode.STANDING_ORDER)
+    assert hits(session, clock, "life_event_spend") == []
