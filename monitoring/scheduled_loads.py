@@ -1,11 +1,13 @@
 """Scheduled loads: each active plan is loaded once per plan period, on the council's date
 moved earlier off weekends and English bank holidays, net of the client contribution
-where the council loads net, and paused while a card on the budget is suspended.
+where the council loads net, and paused while a card on the budget is suspended. No
+load is made for a date on or after the person's death.
 
 Each load is made exactly once: a ``scheduled_load_runs`` row per plan and date (unique)
 and the ledger idempotency key ``scheduled-load:<plan>:<date>``, so a job that re-runs,
 or two schedulers racing, cannot load twice. A run that was missed (the scheduler was
-down) catches up within ``CATCH_UP_DAYS``.
+down) catches up within ``CATCH_UP_DAYS``; a paused load is made whenever the card is
+unsuspended, however long after, as long as the plan is still active.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class DueLoad:
     load_on: date  # the working day it is loaded
     amount: int
     suspended: bool
+    died: bool = False  # the person died on or before ``due_on``
 
 
 @dataclass
@@ -44,6 +47,7 @@ class LoadRunResult:
     loaded: list[DueLoad] = field(default_factory=list)
     paused: list[DueLoad] = field(default_factory=list)
     skipped: list[DueLoad] = field(default_factory=list)
+    person_died: list[DueLoad] = field(default_factory=list)
     already: int = 0
 
 
@@ -85,10 +89,36 @@ def loads_due(rows: list[Any], on: date, settings: MonitoringSettings) -> list[D
             if on - timedelta(days=CATCH_UP_DAYS) <= load_on <= on:
                 out.append(
                     DueLoad(
-                        row.plan_id, row.budget_account_id, due_on, load_on, amount, row.suspended
+                        row.plan_id,
+                        row.budget_account_id,
+                        due_on,
+                        load_on,
+                        amount,
+                        row.suspended,
+                        _died_by(row.date_of_death, due_on),
                     )
                 )
     return out
+
+
+def paused_loads(rows: list[Any]) -> list[DueLoad]:
+    """Loads paused earlier (``repositories.scheduling.paused_runs``), due again."""
+    return [
+        DueLoad(
+            row.plan_id,
+            row.budget_account_id,
+            row.due_on,
+            row.load_on,
+            row.amount,
+            row.suspended,
+            _died_by(row.date_of_death, row.due_on),
+        )
+        for row in rows
+    ]
+
+
+def _died_by(date_of_death: date | None, due_on: date) -> bool:
+    return date_of_death is not None and date_of_death <= due_on
 
 
 def run_scheduled_loads(
@@ -103,6 +133,8 @@ def run_scheduled_loads(
     settings = settings or load_settings(session)
     on = on or today(clock)
     due = loads_due(repo.plans_to_load(session, on), on, settings)
+    seen = {(d.plan_id, d.due_on) for d in due}
+    due += [d for d in paused_loads(repo.paused_runs(session)) if (d.plan_id, d.due_on) not in seen]
     runs = repo.load_runs(session, [(d.plan_id, d.due_on) for d in due])
     ledger = Ledger(session, clock)
     result = LoadRunResult()
@@ -122,6 +154,10 @@ def run_scheduled_loads(
                 recorded_at=now,
             )
             session.add(run)
+        if load.died:
+            run.status = ScheduledLoadStatus.PERSON_DIED
+            result.person_died.append(load)
+            continue
         if load.amount <= 0:
             run.status = ScheduledLoadStatus.SKIPPED
             result.skipped.append(load)

@@ -171,7 +171,8 @@ def default_jobs(
         result = scheduled_loads.run_scheduled_loads(session, clock, provider_for(session))
         return (
             f"{len(result.loaded)} loaded, {len(result.paused)} paused, "
-            f"{len(result.skipped)} skipped, {result.already} already made"
+            f"{len(result.skipped)} skipped, {len(result.person_died)} not made (the person "
+            f"has died), {result.already} already made"
         )
 
     def expiry(session: Session, clock: Clock) -> str:

@@ -45,8 +45,9 @@ class JobLock(Base):
 
 class ScheduledLoadStatus(StrEnum):
     LOADED = "loaded"
-    PAUSED = "paused"  # the card is suspended; loaded later if it is unsuspended in time
+    PAUSED = "paused"  # the card is suspended; loaded when it is unsuspended
     SKIPPED = "skipped"  # nothing to load (the contribution covers the budget)
+    PERSON_DIED = "person_died"  # the person died on or before the due date: never loaded
 
 
 class ScheduledLoadRun(Base):

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import and_, case, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from ledger.models import Card, CardStatus, Phase, Plan, PlanStatus, Transfer
+from ledger.models import Card, CardStatus, Person, Phase, Plan, PlanStatus, Transfer
 from monitoring.mcc import long_hold_sql
-from monitoring.models import JobLock, ScheduledLoadRun, SchedulerLease
+from monitoring.models import JobLock, ScheduledLoadRun, ScheduledLoadStatus, SchedulerLease
 from monitoring.repositories.upsert import insert_ignoring_conflict
 
 LEASE = "scheduler"
@@ -109,11 +109,15 @@ def unlock_job(session: Session, job: str, holder: str, now: datetime, outcome: 
 # -- scheduled loads ---------------------------------------------------------------------------
 
 
-def plans_to_load(session: Session, on: date) -> list[Any]:
-    """Active plans running on ``on``, with whether a card on the budget is suspended."""
-    suspended = exists().where(
-        Card.account_id == Plan.budget_account_id, Card.status == CardStatus.SUSPENDED
+def _suspended(plan: Any) -> Any:
+    return exists().where(
+        Card.account_id == plan.budget_account_id, Card.status == CardStatus.SUSPENDED
     )
+
+
+def plans_to_load(session: Session, on: date) -> list[Any]:
+    """Active plans running on ``on``, with whether a card on the budget is suspended and
+    the person's date of death, if any."""
     return list(
         session.execute(
             select(
@@ -124,12 +128,38 @@ def plans_to_load(session: Session, on: date) -> list[Any]:
                 Plan.period_weeks,
                 Plan.budget_per_period,
                 Plan.client_contribution_per_period.label("contribution"),
-                suspended.label("suspended"),
-            ).where(
+                _suspended(Plan).label("suspended"),
+                Person.date_of_death,
+            )
+            .join(Person, Person.id == Plan.person_id)
+            .where(
                 Plan.status == PlanStatus.ACTIVE,
                 Plan.starts_on <= on + timedelta(days=7),
                 or_(Plan.ends_on.is_(None), Plan.ends_on >= on - timedelta(days=7)),
             )
+        ).all()
+    )
+
+
+def paused_runs(session: Session) -> list[Any]:
+    """Every paused load of a plan that is still active, however old, with whether a card
+    on the budget is still suspended and the person's date of death."""
+    run = ScheduledLoadRun
+    return list(
+        session.execute(
+            select(
+                run.plan_id,
+                run.due_on,
+                run.load_on,
+                run.amount,
+                Plan.budget_account_id,
+                _suspended(Plan).label("suspended"),
+                Person.date_of_death,
+            )
+            .join(Plan, Plan.id == run.plan_id)
+            .join(Person, Person.id == Plan.person_id)
+            .where(run.status == ScheduledLoadStatus.PAUSED, Plan.status == PlanStatus.ACTIVE)
+            .order_by(run.plan_id, run.due_on)
         ).all()
     )
 

@@ -13,6 +13,7 @@ from ledger.ports import CardCommand
 from monitoring.actions import OfficerActions
 from monitoring.dates import working_day_on_or_before
 from monitoring.holds import expire_old_holds
+from monitoring.life_events import LifeEvents
 from monitoring.models import ScheduledLoadRun, ScheduledLoadStatus
 from monitoring.scheduled_loads import due_dates, run_scheduled_loads
 from monitoring.settings import MonitoringSettings, set_setting
@@ -132,3 +133,70 @@ def test_holds_expire_after_seven_days_hotels_and_car_hire_after_31(session, clo
     ).scalar_one()
     assert expired == 3
     assert world.ledger.balances(case.budget.id).available == 100000
+
+
+def test_a_paused_load_is_made_when_the_card_is_unsuspended_weeks_later(session, clock):
+    world = World(session, clock)
+    case = world.case(budget=50000, starts_on=date(2026, 4, 8))
+    provider = RecordingProvider()
+    actions = OfficerActions(session, clock, provider)
+    actions.suspend_card(case.card.id, officer="o1", reason="r")
+    clock.current = at(date(2026, 4, 8), 5)
+    assert len(run_scheduled_loads(session, clock, provider).paused) == 1
+    actions.unsuspend_card(case.card.id, officer="o1", reason="r")
+    clock.current = at(date(2026, 4, 18), 5)  # ten days later: past the 7-day catch-up
+    (made,) = run_scheduled_loads(session, clock, provider).loaded
+    assert made.due_on == date(2026, 4, 8)
+    run = session.execute(select(ScheduledLoadRun)).scalar_one()
+    assert run.status is ScheduledLoadStatus.LOADED
+    assert [t.amount for t in loads(session, case.plan.id)] == [50000]
+
+
+def test_a_paused_load_waits_while_the_card_stays_suspended(session, clock):
+    world = World(session, clock)
+    case = world.case(budget=50000, starts_on=date(2026, 4, 8))
+    provider = RecordingProvider()
+    OfficerActions(session, clock, provider).suspend_card(case.card.id, officer="o1", reason="r")
+    clock.current = at(date(2026, 4, 8), 5)
+    run_scheduled_loads(session, clock, provider)
+    clock.current = at(date(2026, 5, 12), 5)  # the 6 May load is paused too
+    result = run_scheduled_loads(session, clock, provider)
+    assert sorted(load.due_on for load in result.paused) == [date(2026, 4, 8), date(2026, 5, 6)]
+    assert loads(session, case.plan.id) == []
+
+
+def test_no_load_is_made_on_or_after_the_persons_death(session, clock):
+    world = World(session, clock)
+    died = world.case(budget=50000, starts_on=date(2026, 4, 8))
+    died_later = world.case(budget=50000, starts_on=date(2026, 4, 8))
+    events = LifeEvents(session, clock)
+    events.death(died.person.id, date(2026, 4, 8), officer="o1", note="GP")
+    events.death(died_later.person.id, date(2026, 4, 9), officer="o1", note="GP")
+    clock.current = at(date(2026, 4, 8), 5)
+    result = run_scheduled_loads(session, clock, RecordingProvider())
+    assert [load.plan_id for load in result.person_died] == [died.plan.id]
+    assert [load.plan_id for load in result.loaded] == [died_later.plan.id]
+    assert loads(session, died.plan.id) == []
+    run = session.execute(
+        select(ScheduledLoadRun).where(ScheduledLoadRun.plan_id == died.plan.id)
+    ).scalar_one()
+    assert run.status is ScheduledLoadStatus.PERSON_DIED
+    clock.current = at(date(2026, 5, 6), 5)  # the next period: nothing for either
+    again = run_scheduled_loads(session, clock, RecordingProvider())
+    assert again.loaded == [] and len(again.person_died) == 2
+
+
+def test_a_paused_load_is_not_made_after_the_person_has_died(session, clock):
+    world = World(session, clock)
+    case = world.case(budget=50000, starts_on=date(2026, 4, 8))
+    provider = RecordingProvider()
+    actions = OfficerActions(session, clock, provider)
+    actions.suspend_card(case.card.id, officer="o1", reason="r")
+    clock.current = at(date(2026, 4, 8), 5)
+    run_scheduled_loads(session, clock, provider)
+    LifeEvents(session, clock).death(case.person.id, date(2026, 4, 7), officer="o1", note="GP")
+    actions.unsuspend_card(case.card.id, officer="o1", reason="r")
+    clock.current = at(date(2026, 4, 10), 5)
+    result = run_scheduled_loads(session, clock, provider)
+    assert result.loaded == [] and len(result.person_died) == 1
+    assert loads(session, case.plan.id) == []
