@@ -1,29 +1,29 @@
 """Marqeta, in Marqeta's words.
 
-Two endpoints, both framework-free here:
 - ``handle_webhook``: the transactions webhook, ``{"transactions": [...]}``, checked with
   Basic Auth and, when secrets are configured, the ``X-Marqeta-Signature`` HMAC of the body;
   every transaction is stored in the inbox (by its token) and applied.
-- ``handle_gateway``: Gateway JIT Funding requests, answered synchronously: 200 with the
-  ``jit_funding`` object to approve, 402 with a ``decline_reason`` to decline.
+- Gateway JIT Funding requests are answered by ``adapters.marqeta_gateway``; this module's
+  format reads them too (the inbox reads every stored Marqeta delivery through ``FORMAT``).
 
-Transaction types: ``authorization`` (approved: an advice of the hold; declined: a
-decline), ``authorization.advice`` (an adjusted amount for its authorisation, or a stand-in
-approval), ``authorization.incremental``, ``authorization.clearing``,
-``authorization.reversal``, ``authorization.reversal.issuerexpiration`` (expiry),
-``refund``, ``pindebit`` and ``pindebit.atm.withdrawal`` (settled at once: force posts),
-``gpa.credit`` (a load) and ``gpa.debit`` (an unload). ``preceding_related_transaction_token``
-links an event to its authorisation. Amounts are decimal pounds (10 means 10.00): read as
-Decimal, never float. Other types are recorded and ignored; fields we do not use stay in
-the stored raw body.
+Transaction types: ``authorization`` and its ATM, cash-back, quasi-cash and PIN-debit
+forms (approved: an advice of the hold; declined: a decline, which ends a hold our gateway
+placed), ``authorization.advice`` (an adjusted amount for its authorisation, or a stand-in
+approval), ``authorization.incremental``, ``authorization.clearing`` (and its ATM,
+cash-back, quasi-cash and PIN-debit forms), ``authorization.reversal``,
+``authorization.reversal.issuerexpiration`` (expiry), ``refund``, ``pindebit``,
+``pindebit.atm.withdrawal``, ``pindebit.cashback`` and ``pindebit.quasi.cash`` (single
+messages, settled at once: a clearing of the hold our gateway placed for the same token,
+or a force post), ``gpa.credit`` (a load) and ``gpa.debit`` (an unload).
+``preceding_related_transaction_token`` links an event to its authorisation. Amounts are
+decimal pounds (10 means 10.00): read as Decimal, never float. Other types are recorded and
+ignored; fields we do not use stay in the stored raw body.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
-import hmac
 import json
 import urllib.error
 import urllib.request
@@ -35,36 +35,53 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from sqlalchemy.orm import Session
 
 from adapters import mcc as mcc_codes
-from adapters.authorisation import AuthorisationPolicy, DeclineReason
-from adapters.canonical import CanonicalEvent, EventKind, Money, pence_to_decimal_text
+from adapters.authorisation import AuthorisationPolicy
+from adapters.canonical import CanonicalEvent, EventKind, Money
 from adapters.errors import MalformedPayload, NotAuthenticated, SignatureInvalid
 from adapters.formats import Ignore, RawEvent, header, parse_json
 from adapters.inbox import deliver
+from adapters.marqeta_gateway import CASH_METHODS, INCREMENT, JitRole, jit_of, jit_role
+from adapters.marqeta_gateway import split_gateway as _split_gateway
 from adapters.outbound import MONEY_COMMANDS, ProviderReply
-from adapters.payments import Outcome
-from adapters.repositories import cards as cards_repo
-from adapters.signatures import verify_body_hmac
+from adapters.signatures import check_basic_auth, verify_body_hmac
 from adapters.webhooks import ProviderSecrets, WebhookResponse, problem
 from ledger.clock import Clock
 from ledger.errors import DomainError
 from ledger.ports import CardCommand
-from ledger.service import Ledger
 
 PROVIDER = "marqeta"
 
-# Our decline reasons in Marqeta's JIT vocabulary.
-JIT_DECLINE_REASONS = {
-    "insufficient_funds": "INSUFFICIENT_FUNDS",
-    "card_suspended": "CARD_NOT_ACTIVE",
-    "card_closed": "CLOSED_ACCOUNT",
-    "account_closed": "CLOSED_ACCOUNT",
-    DeclineReason.UNKNOWN_CARD: "INVALID_CARD",
-    DeclineReason.BLOCKED_CATEGORY: "INVALID_MERCHANT",
-    DeclineReason.CASH_ALLOWANCE_EXCEEDED: "AMOUNT_LIMIT_EXCEEDED",
-    DeclineReason.INVALID_AMOUNT: "INVALID_AMOUNT",
-    DeclineReason.CURRENCY_NOT_SUPPORTED: "TRANSACTION_NOT_PERMITTED",
-}
-_APPROVED_STATES = frozenset({"PENDING", "COMPLETION", "CLEARED"})
+# Transaction types by what they are to a card payment. The ATM ones are cash.
+_AUTHORISATIONS = frozenset(
+    {
+        "authorization",
+        "authorization.atm.withdrawal",
+        "authorization.cashback",
+        "authorization.quasi.cash",
+        "pindebit.authorization",
+    }
+)
+_CLEARINGS = frozenset(
+    {
+        "authorization.clearing",
+        "authorization.clearing.atm.withdrawal",
+        "authorization.clearing.cashback",
+        "authorization.clearing.quasi.cash",
+        "pindebit.authorization.clearing",
+    }
+)
+_REVERSALS = frozenset({"authorization.reversal", "pindebit.authorization.reversal"})
+_EXPIRIES = frozenset(
+    {
+        "authorization.reversal.issuerexpiration",
+        "pindebit.authorization.reversal.issuerexpiration",
+    }
+)
+_REFUNDS = frozenset({"refund", "pindebit.refund"})
+# Single messages: authorised and settled at once.
+_SETTLED_AT_ONCE = frozenset(
+    {"pindebit", "pindebit.atm.withdrawal", "pindebit.cashback", "pindebit.quasi.cash"}
+)
 
 
 class _Base(Schema):
@@ -91,17 +108,8 @@ class _Response(_Base):
     memo = fields.String(load_default=None, allow_none=True)
 
 
-class _JitFunding(_Base):
-    token = fields.String(required=True)
-    method = fields.String(required=True)
-    user_token = fields.String(load_default=None, allow_none=True)
-    acting_user_token = fields.String(load_default=None, allow_none=True)
-    amount = Money(required=True)
-
-
 class _GpaOrder(_Base):
     token = fields.String(load_default=None, allow_none=True)
-    jit_funding = fields.Nested(_JitFunding, load_default=None, allow_none=True)
 
 
 class _Transaction(_Base):
@@ -134,12 +142,9 @@ class MarqetaFormat:
     name = PROVIDER
 
     def split(self, body: bytes, channel: str) -> list[RawEvent]:
-        data = parse_json(body)
         if channel == "gateway":
-            if not isinstance(data, Mapping):
-                raise MalformedPayload("a JIT Funding request is a JSON object")
-            jit = _jit_of(data)
-            return [RawEvent(jit["token"], f"jit.{jit['method']}", 0, data)]
+            return _split_gateway(body)
+        data = parse_json(body)
         if not isinstance(data, Mapping) or not isinstance(data.get("transactions"), list):
             raise MalformedPayload('a Marqeta transactions webhook is {"transactions": [...]}')
         out = []
@@ -156,16 +161,22 @@ class MarqetaFormat:
         return self._transaction(tx)
 
     def _jit_request(self, raw: RawEvent, tx: dict[str, Any]) -> CanonicalEvent | Ignore:
-        jit = _jit_of(raw.payload)
+        jit = jit_of(raw.payload)
         method = jit["method"]
-        if method not in ("pgfs.authorization", "pgfs.authorization.incremental"):
+        role = jit_role(method)
+        if role is JitRole.MONEY_IN:
+            return Ignore(f"JIT {method}: money in, approved without a hold")
+        if role is JitRole.NOTIFICATION:
             return Ignore(f"JIT {method} is informative; the transactions webhook reports it")
-        increment = method.endswith(".incremental")
+        if role is not JitRole.MONEY_OUT:
+            return Ignore(f"JIT {method} is not a method dpledger knows: declined")
+        increment = method == INCREMENT
         payment_id = (
             tx["preceding_related_transaction_token"] if increment else tx["token"]
         ) or jit["token"]
         common = self._common(tx, event_id=tx["token"])
         common["amount"] = jit["amount"]
+        common["cash"] = common["cash"] or method in CASH_METHODS
         return CanonicalEvent(
             kind=EventKind.AUTHORISATION_REQUEST,
             increment=increment,
@@ -178,8 +189,10 @@ class MarqetaFormat:
         state = (tx["state"] or "").upper()
         preceding = tx["preceding_related_transaction_token"]
         common = self._common(tx, event_id=tx["token"])
+        if "atm.withdrawal" in kind:
+            common["cash"] = True
         if state in ("DECLINED", "ERROR"):
-            if kind == "authorization":
+            if kind in _AUTHORISATIONS or kind in _SETTLED_AT_ONCE:
                 response = tx["response"] or {}
                 reason = response.get("code") or response.get("memo") or state.lower()
                 return CanonicalEvent(
@@ -187,7 +200,7 @@ class MarqetaFormat:
                     **common,
                 )  # fmt: skip
             return Ignore(f"{kind} {state.lower()}: nothing moved")
-        if kind == "authorization":
+        if kind in _AUTHORISATIONS:
             return CanonicalEvent(
                 kind=EventKind.AUTHORISATION_ADVICE, payment_id=tx["token"], **common
             )
@@ -203,22 +216,28 @@ class MarqetaFormat:
                 kind=EventKind.INCREMENTAL_AUTHORISATION, payment_id=_linked(preceding, kind),
                 **common,
             )  # fmt: skip
-        if kind == "authorization.clearing":
+        if kind in _CLEARINGS:
             return CanonicalEvent(kind=EventKind.CLEARING, payment_id=preceding, **common)
-        if kind == "authorization.reversal":
+        if kind in _REVERSALS:
             full = common["amount"] == 0
             return CanonicalEvent(
                 kind=EventKind.REVERSAL, payment_id=_linked(preceding, kind), full=full, **common
             )
-        if kind == "authorization.reversal.issuerexpiration":
+        if kind in _EXPIRIES:
             return CanonicalEvent(
                 kind=EventKind.EXPIRY, payment_id=_linked(preceding, kind), **common
             )
-        if kind == "refund":
+        if kind in _REFUNDS:
             return CanonicalEvent(kind=EventKind.REFUND, payment_id=preceding, **common)
-        if kind in ("pindebit", "pindebit.atm.withdrawal"):
-            cash = kind.endswith("atm.withdrawal") or common["cash"]
-            return CanonicalEvent(kind=EventKind.CLEARING, **{**common, "cash": cash})
+        if kind in _SETTLED_AT_ONCE:
+            # The payment is the transaction itself: its clearing settles the hold our
+            # gateway placed for the same token (or is a force post), under a ledger key
+            # of its own so it is not taken for a repeat of that hold.
+            return CanonicalEvent(
+                kind=EventKind.CLEARING,
+                payment_id=tx["token"],
+                **{**common, "event_id": f"{tx['token']}:settled"},
+            )
         if kind in ("gpa.credit", "gpa.debit"):
             order = tx["gpa_order"] if kind == "gpa.credit" else tx["gpa_order_unload"]
             reference = (order or {}).get("token") or tx["memo"]
@@ -264,37 +283,14 @@ def _linked(preceding: str | None, kind: str) -> str:
     return preceding
 
 
-def _jit_of(data: Mapping[str, Any]) -> dict[str, Any]:
-    order = data.get("gpa_order")
-    jit = order.get("jit_funding") if isinstance(order, Mapping) else data.get("jit_funding")
-    try:
-        loaded: dict[str, Any] = _JitFunding().load(jit if isinstance(jit, Mapping) else {})
-    except ValidationError as error:
-        raise MalformedPayload(
-            f"a JIT Funding request carries jit_funding: {error.messages}"
-        ) from None
-    return loaded
-
-
 FORMAT = MarqetaFormat()
 
 
 def authenticate(raw_body: bytes, headers: Mapping[str, str], secrets: ProviderSecrets) -> None:
-    """Basic Auth against the configured credentials, then the body HMAC when configured."""
-    if not secrets.marqeta_basic_auth:
-        raise NotAuthenticated("no Marqeta webhook credentials are configured")
-    given = header(headers, "Authorization") or ""
-    scheme, _, encoded = given.partition(" ")
-    try:
-        user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        raise NotAuthenticated("Basic Auth credentials are required") from None
-    if scheme.lower() != "basic" or not any(
-        hmac.compare_digest(user.encode(), u.encode())
-        & hmac.compare_digest(password.encode(), p.encode())
-        for u, p in secrets.marqeta_basic_auth
-    ):
-        raise NotAuthenticated("the Basic Auth credentials are wrong")
+    """The webhook's Basic Auth, then the body HMAC when signature secrets are configured."""
+    check_basic_auth(
+        header(headers, "Authorization"), secrets.marqeta_basic_auth, "Marqeta webhook"
+    )
     if secrets.marqeta_signature_secrets:
         verify_body_hmac(
             raw_body, header(headers, "X-Marqeta-Signature"), secrets.marqeta_signature_secrets
@@ -346,97 +342,6 @@ def handle_webhook(
         200,
         {"received": [{"token": r.provider_event_id, "status": r.status.value} for r in results]},
     )
-
-
-def handle_gateway(
-    session: Session,
-    raw_body: bytes,
-    headers: Mapping[str, str],
-    clock: Clock,
-    secrets: ProviderSecrets,
-    *,
-    policy: AuthorisationPolicy | None = None,
-) -> WebhookResponse:
-    """A Gateway JIT Funding request: decide, hold, answer (200 approve, 402 decline)."""
-    try:
-        authenticate(raw_body, headers, secrets)
-        events = FORMAT.split(raw_body, "gateway")
-    except NotAuthenticated as error:
-        return problem(error)
-    except (SignatureInvalid, MalformedPayload) as error:
-        return problem(error)
-    (raw,) = events
-    jit = _jit_of(raw.payload)
-    if jit["method"] == "pgfs.balanceinquiry":
-        return _balance(session, clock, raw, jit)
-    try:
-        (result,) = deliver(
-            session,
-            clock,
-            provider=PROVIDER,
-            channel="gateway",
-            body=raw_body,
-            headers=_kept(headers),
-            events=events,
-            policy=policy,
-            respond=_respond,
-        )
-    except Exception:
-        return _jit_answer(jit, None, "TRANSACTION_NOT_PERMITTED")
-    stored = result.response
-    if stored is None:  # informative messages: acknowledge
-        return WebhookResponse(200, {"jit_funding": _echo(jit)})
-    return WebhookResponse(int(stored["http_status"]), dict(stored["body"]))
-
-
-def _respond(raw: RawEvent, outcome: Outcome) -> dict[str, Any] | None:
-    jit = _jit_of(raw.payload)
-    if not raw.event_type.startswith("jit.pgfs.authorization"):
-        return None
-    decision = outcome.decision
-    if decision is not None and decision.approved:
-        answer = _jit_answer(jit, decision.amount, None)
-    else:
-        ours = decision.reason if decision is not None else (outcome.detail or "").split(":")[0]
-        answer = _jit_answer(
-            jit, None, JIT_DECLINE_REASONS.get(ours or "", "TRANSACTION_NOT_PERMITTED")
-        )
-    return {"http_status": answer.status, "body": answer.json_body}
-
-
-def _echo(jit: Mapping[str, Any]) -> dict[str, Any]:
-    out = {"token": jit["token"], "method": jit["method"]}
-    for name in ("user_token", "acting_user_token"):
-        if jit.get(name):
-            out[name] = jit[name]
-    out["amount"] = pence_to_decimal_text(jit["amount"])
-    return out
-
-
-def _jit_answer(jit: Mapping[str, Any], amount: int | None, decline: str | None) -> WebhookResponse:
-    body = _echo(jit)
-    if amount is not None:
-        body["amount"] = pence_to_decimal_text(amount)
-    if decline is not None:
-        body["decline_reason"] = decline
-        return WebhookResponse(402, {"jit_funding": body})
-    return WebhookResponse(200, {"jit_funding": body})
-
-
-def _balance(
-    session: Session, clock: Clock, raw: RawEvent, jit: Mapping[str, Any]
-) -> WebhookResponse:
-    """A balance inquiry: the available balance of what the card draws on."""
-    token = raw.payload.get("card_token")
-    card = cards_repo.card_ref(session, PROVIDER, str(token)) if token else None
-    if card is None:
-        return _jit_answer(jit, None, "INVALID_CARD")
-    available = Ledger(session, clock).balances(card.account_id).available
-    body = _echo(jit)
-    body["balances"] = {
-        "GBP": {"currency_code": "GBP", "available_balance": pence_to_decimal_text(available)}
-    }
-    return WebhookResponse(200, {"jit_funding": body})
 
 
 Transport = Callable[[str, str, Mapping[str, Any]], tuple[int, Mapping[str, Any]]]

@@ -1,5 +1,5 @@
-"""Request signatures: Stripe's ``t=…,v1=…`` scheme (also used by the simulated provider)
-and Marqeta's body HMAC.
+"""Request signatures: Stripe's ``t=…,v1=…`` scheme (also used by the simulated provider),
+Marqeta's body HMAC, and the Basic Auth Marqeta's webhooks and gateway sign in with.
 
 Stripe's scheme: HMAC-SHA256 over ``"{t}.{raw body}"`` with the endpoint secret, hex, in a
 ``v1`` entry; a header may carry several ``v1`` entries (while Stripe rolls a secret) and
@@ -12,6 +12,8 @@ provider event id makes a replay a harmless duplicate.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -19,7 +21,7 @@ from datetime import datetime
 
 import stripe
 
-from adapters.errors import SignatureInvalid
+from adapters.errors import NotAuthenticated, SignatureInvalid
 
 
 def verify_timestamped(
@@ -88,3 +90,23 @@ def verify_body_hmac(body: bytes, signature: str | None, secrets: Sequence[str])
 
 def sign_body_hmac(body: bytes, secret: str) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def check_basic_auth(
+    authorization: str | None, credentials: Sequence[tuple[str, str]], what: str
+) -> None:
+    """An ``Authorization: Basic …`` header against the configured ``(user, password)``
+    pairs (several while one is rolled). Raises ``NotAuthenticated``."""
+    if not credentials:
+        raise NotAuthenticated(f"no {what} credentials are configured")
+    scheme, _, encoded = (authorization or "").partition(" ")
+    try:
+        user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise NotAuthenticated("Basic Auth credentials are required") from None
+    if scheme.lower() != "basic" or not any(
+        hmac.compare_digest(user.encode(), u.encode())
+        & hmac.compare_digest(password.encode(), p.encode())
+        for u, p in credentials
+    ):
+        raise NotAuthenticated(f"the {what} Basic Auth credentials are wrong")

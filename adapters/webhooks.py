@@ -30,31 +30,39 @@ class ProviderSecrets:
     # Stripe requires the API version in the real-time authorisation answer's headers.
     stripe_api_version: str = "2025-03-31.basil"
     marqeta_basic_auth: tuple[tuple[str, str], ...] = ()
-    # When empty, Marqeta's X-Marqeta-Signature is not required.
+    # When empty, Marqeta's X-Marqeta-Signature is not required. Marqeta signs webhook
+    # notifications only: its gateway requests carry Basic Auth alone.
     marqeta_signature_secrets: tuple[str, ...] = ()
+    # The program gateway funding source's own Basic Auth (configured apart from the
+    # webhook's at Marqeta).
+    marqeta_gateway_basic_auth: tuple[tuple[str, str], ...] = ()
     simulated_secrets: tuple[str, ...] = ()
     # Seconds a signed timestamp may be away from now (stale or in the future).
     tolerance_seconds: int = 300
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> ProviderSecrets:
-        """From DPLEDGER_STRIPE_WEBHOOK_SECRETS, DPLEDGER_MARQETA_BASIC_AUTH (user:password
-        pairs), DPLEDGER_MARQETA_SIGNATURE_SECRETS, DPLEDGER_SIMULATED_SECRETS; each a
+        """From DPLEDGER_STRIPE_WEBHOOK_SECRETS, DPLEDGER_MARQETA_BASIC_AUTH and
+        DPLEDGER_MARQETA_GATEWAY_BASIC_AUTH (user:password pairs),
+        DPLEDGER_MARQETA_SIGNATURE_SECRETS, DPLEDGER_SIMULATED_SECRETS; each a
         comma-separated list."""
         source = dict(os.environ) if env is None else env
 
         def listed(name: str) -> tuple[str, ...]:
             return tuple(v.strip() for v in source.get(name, "").split(",") if v.strip())
 
-        pairs = []
-        for item in listed("DPLEDGER_MARQETA_BASIC_AUTH"):
-            user, _, password = item.partition(":")
-            pairs.append((user, password))
+        def pairs(name: str) -> tuple[tuple[str, str], ...]:
+            return tuple(
+                (user, password)
+                for user, _, password in (item.partition(":") for item in listed(name))
+            )
+
         return cls(
             stripe_webhook_secrets=listed("DPLEDGER_STRIPE_WEBHOOK_SECRETS"),
             stripe_api_version=source.get("DPLEDGER_STRIPE_API_VERSION", cls.stripe_api_version),
-            marqeta_basic_auth=tuple(pairs),
+            marqeta_basic_auth=pairs("DPLEDGER_MARQETA_BASIC_AUTH"),
             marqeta_signature_secrets=listed("DPLEDGER_MARQETA_SIGNATURE_SECRETS"),
+            marqeta_gateway_basic_auth=pairs("DPLEDGER_MARQETA_GATEWAY_BASIC_AUTH"),
             simulated_secrets=listed("DPLEDGER_SIMULATED_SECRETS"),
         )
 

@@ -42,7 +42,8 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "marqetaBasicAuth": {
         "type": "http",
         "scheme": "basic",
-        "description": "Marqeta's Basic Auth; X-Marqeta-Signature too when configured.",
+        "description": "Marqeta's Basic Auth: the webhook's (with X-Marqeta-Signature too "
+        "when configured), or the gateway funding source's own (no signature).",
     },
 }
 

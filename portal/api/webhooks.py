@@ -11,6 +11,7 @@ from flask import current_app, request
 from werkzeug.wrappers import Response
 
 from adapters import marqeta, stripe_issuing
+from adapters.marqeta_gateway import handle_gateway
 from adapters.webhooks import ProviderSecrets, WebhookResponse
 from portal.api.blueprint import ApiBlueprint
 from portal.api.problems import register_problem_handlers
@@ -85,7 +86,9 @@ def marqeta_webhook() -> Response:
 @webhooks_api.doc(
     summary="Marqeta Gateway JIT Funding",
     description="A JIT Funding request, answered synchronously: 200 with `jit_funding` to "
-    "approve, 402 with `jit_funding.decline_reason` to decline. Basic Auth.",
+    "approve, 402 with `jit_funding.decline_reason` to decline (also for a method dpledger "
+    "does not know). The gateway funding source's own Basic Auth "
+    "(`DPLEDGER_MARQETA_GATEWAY_BASIC_AUTH`); Marqeta does not sign gateway requests.",
     requestBody=_RAW_BODY,
     security=[{"marqetaBasicAuth": []}],
 )
@@ -97,4 +100,4 @@ def marqeta_webhook() -> Response:
 @webhooks_api.alt_response(401, "UNAUTHORIZED")
 def marqeta_gateway() -> Response:
     body, headers = _delivery()
-    return _send(marqeta.handle_gateway(db_session(), body, headers, clock(), secrets()))
+    return _send(handle_gateway(db_session(), body, headers, clock(), secrets()))

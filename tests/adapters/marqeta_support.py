@@ -13,9 +13,13 @@ from ledger.clock import FixedClock
 from tests.adapters.stripe_support import fixture
 
 USER, PASSWORD = "marqeta-hook", "s3cret-pass"
+# The program gateway funding source has Basic Auth of its own (and no signature).
+GATEWAY_USER, GATEWAY_PASSWORD = "marqeta-gateway", "g4teway-Pass-2026!"
 SIGNING = "marqeta-signing-secret"
 SECRETS = ProviderSecrets(
-    marqeta_basic_auth=((USER, PASSWORD),), marqeta_signature_secrets=(SIGNING,)
+    marqeta_basic_auth=((USER, PASSWORD),),
+    marqeta_signature_secrets=(SIGNING,),
+    marqeta_gateway_basic_auth=((GATEWAY_USER, GATEWAY_PASSWORD),),
 )
 
 
@@ -72,6 +76,14 @@ class MarqetaSender:
         return {
             "Authorization": auth or basic(),
             "X-Marqeta-Signature": sign_body_hmac(body, secret),
+            "Content-Type": "application/json",
+        }
+
+    @staticmethod
+    def gateway_headers(*, auth: str | None = None) -> dict[str, str]:
+        """As Marqeta sends a gateway request: Basic Auth, no signature."""
+        return {
+            "Authorization": auth or basic(GATEWAY_USER, GATEWAY_PASSWORD),
             "Content-Type": "application/json",
         }
 

@@ -173,50 +173,6 @@ def test_each_event_three_times(session: Session, clock: FixedClock) -> None:
     assert _balances(session, clock, budget_id) == (LOADED - 3_000,) * 2
 
 
-class TestGatewayJit:
-    def _gateway(self, session: Session, clock: FixedClock, body: bytes):
-        return marqeta.handle_gateway(session, body, MarqetaSender.headers(body), clock, SECRETS)
-
-    def test_approve_then_the_webhook_is_a_duplicate(
-        self, session: Session, clock: FixedClock
-    ) -> None:
-        budget_id, _, m = _setup(session, clock)
-        r = self._gateway(session, clock, m.jit("j1", "12.50"))
-        assert r.status == 200
-        assert r.json_body["jit_funding"]["amount"] == "12.50"
-        assert r.json_body["jit_funding"]["token"] == "jit_j1"
-        assert _balances(session, clock, budget_id) == (LOADED, LOADED - 1_250)
-        again = self._gateway(session, clock, m.jit("j1", "12.50"))
-        assert (again.status, again.json_body) == (r.status, r.json_body)
-        hook = _post(session, clock, m.body(m.transaction("authorization", "j1", "12.50")))
-        assert hook.json_body["received"][0]["status"] == "duplicate"
-        assert _balances(session, clock, budget_id) == (LOADED, LOADED - 1_250)
-
-    def test_decline_is_402_with_a_reason(self, session: Session, clock: FixedClock) -> None:
-        _, _, m = _setup(session, clock)
-        r = self._gateway(session, clock, m.jit("j2", "500.00"))
-        assert r.status == 402
-        assert r.json_body["jit_funding"]["decline_reason"] == "INSUFFICIENT_FUNDS"
-        r = self._gateway(session, clock, m.jit("j3", "5.00", mcc="7995"))
-        assert r.json_body["jit_funding"]["decline_reason"] == "INVALID_MERCHANT"
-        r = self._gateway(session, clock, m.jit("j4", "5.00", currency="USD"))
-        assert r.json_body["jit_funding"]["decline_reason"] == "TRANSACTION_NOT_PERMITTED"
-
-    def test_incremental_and_balance_inquiry(self, session: Session, clock: FixedClock) -> None:
-        budget_id, _, m = _setup(session, clock)
-        assert self._gateway(session, clock, m.jit("j5", "10")).status == 200
-        inc = m.jit("j5-inc", "2.5", method="pgfs.authorization.incremental", preceding="j5")
-        assert self._gateway(session, clock, inc).status == 200
-        assert _balances(session, clock, budget_id) == (LOADED, LOADED - 1_250)
-        inquiry = self._gateway(session, clock, m.jit("j6", "0", method="pgfs.balanceinquiry"))
-        assert inquiry.json_body["jit_funding"]["balances"]["GBP"]["available_balance"] == "87.50"
-
-    def test_unknown_card_is_declined(self, session: Session, clock: FixedClock) -> None:
-        _setup(session, clock)
-        r = self._gateway(session, clock, MarqetaSender(clock, "nobody").jit("j7", "1.00"))
-        assert r.status == 402 and r.json_body["jit_funding"]["decline_reason"] == "INVALID_CARD"
-
-
 ORDER_EVENTS = [
     "authorization",
     "authorization.incremental",

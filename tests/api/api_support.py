@@ -41,6 +41,7 @@ SECRETS = ProviderSecrets(
     stripe_webhook_secrets=(stripe_support.SECRET,),
     marqeta_basic_auth=((marqeta_support.USER, marqeta_support.PASSWORD),),
     marqeta_signature_secrets=(marqeta_support.SIGNING,),
+    marqeta_gateway_basic_auth=marqeta_support.SECRETS.marqeta_gateway_basic_auth,
 )
 
 

@@ -188,11 +188,11 @@ class TestMarqeta:
         card = api.card("marqeta", LOADED)
         m = MarqetaSender(api.clock, card.provider_card_token)
         body = m.jit("h-j1", "60.00")
-        approved = api.call("POST", GATEWAY, token=None, data=body, headers=m.headers(body))
+        approved = api.call("POST", GATEWAY, token=None, data=body, headers=m.gateway_headers())
         assert approved.status_code == 200
         assert approved.get_json()["jit_funding"]["amount"] == "60.00"
         body = m.jit("h-j2", "60.00")
-        declined = api.call("POST", GATEWAY, token=None, data=body, headers=m.headers(body))
+        declined = api.call("POST", GATEWAY, token=None, data=body, headers=m.gateway_headers())
         assert declined.status_code == 402
         assert declined.get_json()["jit_funding"]["decline_reason"] == "INSUFFICIENT_FUNDS"
         assert _balances(api, card) == (LOADED, LOADED - 6_000)
