@@ -48,6 +48,11 @@ def create_app(
     app.extensions["dpledger.sessions"] = sessions
     app.extensions["dpledger.clock"] = clock or SystemClock()
 
+    from portal.providers import init_card_provider
+
+    # Officer actions tell the card provider through the adapters (portal/providers.py).
+    init_card_provider(app, app.extensions["dpledger.clock"])
+
     from portal.auth import passwords
 
     app.extensions["dpledger.password_hasher"] = passwords.hasher(config.ARGON2_PROFILE)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 import click
 
 from adapters.commands import import_command, inbox_group
+from ledger.clock import SystemClock
 from ledger.commands import ledger_group
 from ledger.db import database_url, make_engine, make_session_factory, unit_of_work
-from monitoring.commands import monitors_group, scheduler_command
+from monitoring.commands import monitors_group, scheduler_command, use_card_provider
 from portal.api.commands import api_group, clients_group
 from portal.auth.commands import users_group
 from portal.ops.logs import configure_logging_from_env
@@ -22,6 +24,16 @@ def main() -> None:
     The database is DATABASE_URL, or a SQLite file in instance/ when it is unset.
     """
     configure_logging_from_env()
+    _use_card_provider()
+
+
+def _use_card_provider() -> None:
+    """Monitoring's jobs and commands tell the card provider through the adapters, with
+    the same clients as the web app (portal/providers.py)."""
+    from portal.providers import ProviderSettings, provider_factory
+
+    settings = ProviderSettings.from_env(os.environ.get("DPLEDGER_ENV", "development"))
+    use_card_provider(provider_factory(settings, SystemClock()))
 
 
 @main.group("db")
