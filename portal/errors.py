@@ -1,20 +1,71 @@
-"""Error pages. A domain error is mapped here, once, to a GOV.UK error summary. Under
+"""Error pages. A domain error is mapped here, once, to a GOV.UK error summary: on a form,
+against the field it is about (``attempt``); anywhere else, as an error page. Under
 ``/api/`` errors are problem JSON instead (``portal.api.problems``)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Flask, render_template
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
 from ledger.errors import DomainError
 from portal.api.problems import http_problem, is_api_request, server_problem
-from portal.app import roll_back_request
+from portal.app import db_session, roll_back_request
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# The form field each named domain error is about. An error not listed here, or whose
+# field the form does not have, is shown against the form's first of FALLBACK_FIELDS.
+DOMAIN_ERROR_FIELDS: dict[str, str] = {
+    "invalid_amount": "amount",
+    "insufficient_funds": "amount",
+    "exceeds_recoverable": "amount",
+    "idempotency_conflict": "amount",
+    "advocacy_not_recorded": "substantial_difficulty",
+    "advocate_required": "urgent",
+    "response_window_open": "reason",
+    "second_officer_required": "reason",
+    "not_permitted": "reason",
+    "invalid_transition": "reason",
+    "card_closed": "reason",
+    "account_closed": "reason",
+}
+FALLBACK_FIELDS = ("reason", "note", "response")
+
+
+def attempt(form: FlaskForm, action: Callable[[], T]) -> T | None:
+    """Run ``action`` (one service call) in a savepoint. A domain error undoes everything
+    it did, is shown on ``form`` in its error summary, and gives None: bad input changes
+    nothing, while what the request did before (such as logging a record view) stays."""
+    savepoint = db_session().begin_nested()
+    try:
+        result = action()
+    except DomainError as error:
+        savepoint.rollback()
+        show_on_form(form, error)
+        return None
+    savepoint.commit()
+    return result
+
+
+def show_on_form(form: FlaskForm, error: DomainError) -> None:
+    """Show a domain error on a form, against the field it is about."""
+    message = error.detail[:1].upper() + error.detail[1:]
+    wanted = [DOMAIN_ERROR_FIELDS.get(error.code), *FALLBACK_FIELDS]
+    visible = [f for f in form if f.type not in ("CSRFTokenField", "HiddenField", "SubmitField")]
+    field = next((form[name] for name in wanted if name and name in form), None)
+    field = field or (visible[0] if visible else None)
+    if field is None:
+        raise error
+    field.errors = [*field.errors, message]
+
 
 _HTTP_PAGES: dict[int, tuple[str, str]] = {
     400: ("There is a problem with your request", "Go back and try again."),
