@@ -1,12 +1,14 @@
-"""Officer pages (officers and senior officers). Every view of a person's record is logged."""
+"""Officer pages (officers and senior officers). Every view of a person's record is logged.
+
+The blueprint is defined here; each area of the officer pages adds its routes to it from
+its own module (imported at the end, so they register when this module is imported).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template
 
-from portal.app import clock, db_session
-from portal.auth.access import signed_in_user
-from portal.officer.records import open_person_record
+from portal.app import db_session
 from portal.repositories.people import people_with_cards
 
 officer_pages = Blueprint("officer", __name__, url_prefix="/officer")
@@ -20,9 +22,7 @@ def start() -> str:
     return render_template("officer/start.html", people=people, limit=PEOPLE_SHOWN)
 
 
-@officer_pages.get("/people/<int:person_id>")
-def person(person_id: int) -> str:
-    record = open_person_record(db_session(), clock(), signed_in_user(), person_id, request.path)
-    if record is None:
-        abort(404)
-    return render_template("officer/person.html", record=record)
+# Each module adds its routes to ``officer_pages``.
+from portal.officer import approvals, cards, clawbacks, people  # noqa: E402
+
+__all__ = ["approvals", "cards", "clawbacks", "officer_pages", "people"]
