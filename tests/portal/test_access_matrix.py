@@ -5,7 +5,9 @@ a role without access gets 403; a signed-out visitor is sent to sign in."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from ledger.models import Plan
 from tests.portal import portal_support as support
 from tests.portal.portal_support import Web, parse_page, signed_in
 
@@ -94,6 +96,16 @@ def test_an_unknown_card_is_not_found(web: Web) -> None:
 
 
 SITE_PAGES = ["/", "/cards", "/officer/", "/officer/people/{person}", "/admin/users"]
+# Officers' record and action pages (their forms are GET pages; POSTs are tested with them).
+SITE_PAGES += [
+    "/officer/people/{person}/review",
+    "/officer/people/{person}/life-events",
+    "/officer/people/{person}/emergency-load",
+    "/officer/cards/{card}",
+    "/officer/cards/{card}/suspend",
+    "/officer/plans/{plan}/clawback",
+    "/officer/approvals",
+]
 
 
 def expected_for_site_page(role: str, page: str) -> int:
@@ -113,7 +125,9 @@ def expected_for_site_page(role: str, page: str) -> int:
 def test_site_pages(web: Web, role: str, page: str) -> None:
     email = ROLES[role][0]
     client = signed_in(web, email)
-    path = page.format(person=web.world.people["DEMO-0003"])
+    path = page.format(
+        person=web.world.people["DEMO-0003"], card=web.world.cards["4303"], plan=_plan(web)
+    )
     response = client.get(path)
     expected = expected_for_site_page(role, page)
     assert response.status_code == expected
@@ -124,6 +138,15 @@ def test_site_pages(web: Web, role: str, page: str) -> None:
         assert "DEMO-0003" not in body and "£" not in body
     if role == "anonymous" and page != "/":
         assert response.headers["Location"].startswith("/sign-in?next=")
+
+
+def _plan(web: Web) -> int:
+    """Margaret's plan (DEMO-0003)."""
+    with web.session() as session:
+        found: int = session.execute(
+            select(Plan.id).where(Plan.person_id == web.world.people["DEMO-0003"])
+        ).scalar_one()
+    return found
 
 
 @pytest.mark.parametrize(
