@@ -12,8 +12,9 @@ unsuspended, however long after, as long as the plan is still active.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from ledger.clock import Clock
 from ledger.ports import CardCommand, CardProviderCommands
 from ledger.service import Ledger
+from monitoring.checkpoints import commit_point
 from monitoring.dates import today, working_day_on_or_before
 from monitoring.models import ScheduledLoadRun, ScheduledLoadStatus
 from monitoring.repositories import cards as cards_repo
@@ -29,6 +31,11 @@ from monitoring.settings import MonitoringSettings, load_settings
 
 SOURCE = "scheduler"
 CATCH_UP_DAYS = 7
+BATCH = 50  # loads per commit under the scheduler
+# Runs made again on the next run: paused (the card was suspended) and failed.
+RETRIED = (ScheduledLoadStatus.PAUSED, ScheduledLoadStatus.FAILED)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,10 @@ class LoadRunResult:
     paused: list[DueLoad] = field(default_factory=list)
     skipped: list[DueLoad] = field(default_factory=list)
     person_died: list[DueLoad] = field(default_factory=list)
+    failed: list[tuple[DueLoad, str]] = field(default_factory=list)
     already: int = 0
+    provider_told: int = 0
+    provider_not_told: int = 0
 
 
 def due_dates(
@@ -129,55 +139,150 @@ def run_scheduled_loads(
     on: date | None = None,
     settings: MonitoringSettings | None = None,
 ) -> LoadRunResult:
-    """Make every scheduled load due by ``on`` (today) that has not been made."""
+    """Make every scheduled load due by ``on`` (today) that has not been made.
+
+    Each load is made in a savepoint: one that fails (a closed account, say) is recorded
+    as failed, with why, and tried again on the next run, while the rest carry on. Every
+    ``BATCH`` loads is a commit point (``monitoring.checkpoints``): under the scheduler
+    the loads are committed there, so the ledger's chain-head lock is held briefly, and
+    the provider is told only after the loads it hears of are committed (through the
+    card-provider port, which records each command for retrying). Run by anything else,
+    it all stays in the caller's transaction."""
     settings = settings or load_settings(session)
     on = on or today(clock)
+    result = LoadRunResult()
+    # Loads committed earlier whose provider was never told (the process stopped).
+    _tell_provider(session, clock, provider, repo.untold_loads(session), result)
+    commit_point(session)
     due = loads_due(repo.plans_to_load(session, on), on, settings)
     seen = {(d.plan_id, d.due_on) for d in due}
     due += [d for d in paused_loads(repo.paused_runs(session)) if (d.plan_id, d.due_on) not in seen]
     runs = repo.load_runs(session, [(d.plan_id, d.due_on) for d in due])
     ledger = Ledger(session, clock)
-    result = LoadRunResult()
-    now = clock.now()
-    for load in due:
-        run = runs.get((load.plan_id, load.due_on))
-        if run is not None and run.status is not ScheduledLoadStatus.PAUSED:
-            result.already += 1
-            continue
-        if run is None:
-            run = ScheduledLoadRun(
-                plan_id=load.plan_id,
-                due_on=load.due_on,
-                load_on=load.load_on,
-                amount=load.amount,
-                status=ScheduledLoadStatus.PAUSED,
-                recorded_at=now,
-            )
-            session.add(run)
-        if load.died:
-            run.status = ScheduledLoadStatus.PERSON_DIED
-            result.person_died.append(load)
-            continue
-        if load.amount <= 0:
-            run.status = ScheduledLoadStatus.SKIPPED
-            result.skipped.append(load)
-            continue
-        if load.suspended:
-            run.status = ScheduledLoadStatus.PAUSED
-            result.paused.append(load)
-            continue
-        key = f"scheduled-load:{load.plan_id}:{load.due_on.isoformat()}"
-        (transfer, *_) = ledger.load(
-            load.budget_account_id,
-            load.amount,
-            source=SOURCE,
-            key=key,
-            reference=f"Scheduled load for {load.due_on.isoformat()}",
-        )
-        run.status, run.transfer_id, run.recorded_at = ScheduledLoadStatus.LOADED, transfer.id, now
-        card = cards_repo.budget_card(session, load.budget_account_id)
-        if card is not None:
-            provider.send(card.id, CardCommand.LOAD, key=key, amount=load.amount)
-        result.loaded.append(load)
+    for start in range(0, len(due), BATCH):
+        made: list[int] = []
+        for load in due[start : start + BATCH]:
+            run = _make(session, ledger, clock, load, runs.get((load.plan_id, load.due_on)), result)
+            if run is not None:
+                made.append(run.id)
+        commit_point(session)
+        if made:
+            _tell_provider(session, clock, provider, repo.untold_loads(session, made), result)
+            commit_point(session)
     session.flush()
     return result
+
+
+def _make(
+    session: Session,
+    ledger: Ledger,
+    clock: Clock,
+    load: DueLoad,
+    run: ScheduledLoadRun | None,
+    result: LoadRunResult,
+) -> ScheduledLoadRun | None:
+    """Make one load (or record why not). Returns the run when a load was made."""
+    if run is not None and run.status not in RETRIED:
+        result.already += 1
+        return None
+    now = clock.now()
+    try:
+        with session.begin_nested():
+            if run is None:
+                run = ScheduledLoadRun(
+                    plan_id=load.plan_id,
+                    due_on=load.due_on,
+                    load_on=load.load_on,
+                    amount=load.amount,
+                    status=ScheduledLoadStatus.PAUSED,
+                    recorded_at=now,
+                )
+                session.add(run)
+            status = _status(load)
+            if status is ScheduledLoadStatus.LOADED:
+                key = load_key(load.plan_id, load.due_on)
+                (transfer, *_) = ledger.load(
+                    load.budget_account_id,
+                    load.amount,
+                    source=SOURCE,
+                    key=key,
+                    reference=f"Scheduled load for {load.due_on.isoformat()}",
+                )
+                run.transfer_id = transfer.id
+            run.status, run.recorded_at, run.detail = status, now, None
+            session.flush()
+    except Exception as error:  # one plan's failure must not stop the others' loads
+        log.exception("scheduled load for plan %s on %s failed", load.plan_id, load.due_on)
+        _record_failure(session, load, now, f"{type(error).__name__}: {error}")
+        result.failed.append((load, str(error)))
+        return None
+    {
+        ScheduledLoadStatus.LOADED: result.loaded,
+        ScheduledLoadStatus.PAUSED: result.paused,
+        ScheduledLoadStatus.SKIPPED: result.skipped,
+        ScheduledLoadStatus.PERSON_DIED: result.person_died,
+    }[status].append(load)
+    return run if status is ScheduledLoadStatus.LOADED else None
+
+
+def _status(load: DueLoad) -> ScheduledLoadStatus:
+    if load.died:
+        return ScheduledLoadStatus.PERSON_DIED
+    if load.amount <= 0:
+        return ScheduledLoadStatus.SKIPPED
+    if load.suspended:
+        return ScheduledLoadStatus.PAUSED
+    return ScheduledLoadStatus.LOADED
+
+
+def _record_failure(session: Session, load: DueLoad, now: datetime, detail: str) -> None:
+    run = repo.load_run(session, load.plan_id, load.due_on)
+    if run is None:
+        run = ScheduledLoadRun(
+            plan_id=load.plan_id,
+            due_on=load.due_on,
+            load_on=load.load_on,
+            amount=load.amount,
+            recorded_at=now,
+        )
+        session.add(run)
+    run.status, run.recorded_at, run.detail = ScheduledLoadStatus.FAILED, now, detail[:2000]
+    session.flush()
+
+
+def _tell_provider(
+    session: Session,
+    clock: Clock,
+    provider: CardProviderCommands,
+    untold: list[Any],
+    result: LoadRunResult,
+) -> None:
+    """Tell the provider of committed loads, each under its load's key. A refusal is
+    recorded by the port (and retried by the ``provider_commands`` job); an exception
+    leaves the run untold, for the next run."""
+    now = clock.now()
+    for run, budget_account_id in untold:
+        card = cards_repo.budget_card(session, budget_account_id)
+        try:
+            with session.begin_nested():
+                if card is not None:
+                    outcome = provider.send(
+                        card.id,
+                        CardCommand.LOAD,
+                        key=load_key(run.plan_id, run.due_on),
+                        amount=run.amount,
+                    )
+                    run.provider_command_id = outcome.command_id
+                    run.detail = None if outcome.accepted else outcome.detail[:2000]
+                run.provider_told_at = now
+                session.flush()
+        except Exception as error:
+            log.exception("telling the provider of scheduled load %s failed", run.id)
+            run.detail = f"provider not told: {type(error).__name__}: {error}"[:2000]
+            result.provider_not_told += 1
+            continue
+        result.provider_told += 1
+
+
+def load_key(plan_id: int, due_on: date) -> str:
+    return f"scheduled-load:{plan_id}:{due_on.isoformat()}"

@@ -7,7 +7,8 @@ lasts ``ttl`` (30 by default), so when the holder dies another takes over within
 
 A job never overlaps itself: APScheduler runs at most one instance per process, and a
 per-job lock row in the database covers every process. A job runs in its own transaction
-and, just before committing, checks (under a share lock on the lease row) that this
+(a long job may commit as it goes, at its commit points: ``monitoring.checkpoints``) and,
+just before each commit, checks (under a share lock on the lease row) that this
 scheduler still holds the lease, so a scheduler that lost the lease while running a job
 (it was paused, cut off) rolls back instead of committing work the new holder also does.
 What a job does is idempotent as well (loads are keyed per plan and date, flags by their
@@ -31,6 +32,7 @@ from ledger.clock import Clock
 from ledger.db import unit_of_work
 from ledger.ports import CardProviderCommands
 from monitoring import holds, notifications, scheduled_loads
+from monitoring.checkpoints import allow_commit_points
 from monitoring.errors import LeaseLost
 from monitoring.monitors import ALL_MONITORS
 from monitoring.notifications import Sender
@@ -133,10 +135,7 @@ class JobRunner:
             return JobOutcome(job.name, False, "already running")
         outcome = "failed"
         try:
-            with unit_of_work(self.factory) as session:
-                session.info["scheduler"] = holder
-                detail = job.work(session, self.clock)
-                self.lease.fence(session)
+            detail = self._work(job)
             outcome = f"ok: {detail}"
             log.info("job %s: %s", job.name, detail)
             return JobOutcome(job.name, True, detail)
@@ -151,6 +150,26 @@ class JobRunner:
         finally:
             with unit_of_work(self.factory) as session:
                 repo.unlock_job(session, job.name, holder, self.clock.now(), outcome)
+
+    def _work(self, job: Job) -> str:
+        """The job in its own transaction, committed only while this process holds the
+        lease. A job may commit part of its work earlier at its commit points
+        (``monitoring.checkpoints``), each checked against the lease the same way."""
+        with self.factory() as session:
+
+            def commit() -> None:
+                self.lease.fence(session)
+                session.commit()
+
+            session.info["scheduler"] = self.lease.holder
+            allow_commit_points(session, commit)
+            try:
+                detail = job.work(session, self.clock)
+                commit()
+            except BaseException:
+                session.rollback()
+                raise
+            return detail
 
 
 def default_jobs(
@@ -172,7 +191,8 @@ def default_jobs(
         return (
             f"{len(result.loaded)} loaded, {len(result.paused)} paused, "
             f"{len(result.skipped)} skipped, {len(result.person_died)} not made (the person "
-            f"has died), {result.already} already made"
+            f"has died), {len(result.failed)} failed, {result.already} already made; "
+            f"provider told of {result.provider_told}, {result.provider_not_told} to retry"
         )
 
     def expiry(session: Session, clock: Clock) -> str:

@@ -48,6 +48,7 @@ class ScheduledLoadStatus(StrEnum):
     PAUSED = "paused"  # the card is suspended; loaded when it is unsuspended
     SKIPPED = "skipped"  # nothing to load (the contribution covers the budget)
     PERSON_DIED = "person_died"  # the person died on or before the due date: never loaded
+    FAILED = "failed"  # the load could not be made (``detail`` says why); tried again
 
 
 class ScheduledLoadRun(Base):
@@ -64,3 +65,9 @@ class ScheduledLoadRun(Base):
     status: Mapped[ScheduledLoadStatus] = mapped_column(str_enum(ScheduledLoadStatus))
     transfer_id: Mapped[int | None] = mapped_column(BigInteger)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The provider is told after the load is committed; until then (a crash, a failure
+    # raised by the provider's client) ``provider_told_at`` is empty and the next run
+    # tells it, under the same key. A refusal is the command record's to retry.
+    provider_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    provider_command_id: Mapped[int | None] = mapped_column(BigInteger)
+    detail: Mapped[str | None] = mapped_column(Text)

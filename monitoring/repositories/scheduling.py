@@ -142,8 +142,8 @@ def plans_to_load(session: Session, on: date) -> list[Any]:
 
 
 def paused_runs(session: Session) -> list[Any]:
-    """Every paused load of a plan that is still active, however old, with whether a card
-    on the budget is still suspended and the person's date of death."""
+    """Every paused (or failed) load of a plan that is still active, however old, with
+    whether a card on the budget is still suspended and the person's date of death."""
     run = ScheduledLoadRun
     return list(
         session.execute(
@@ -158,10 +158,41 @@ def paused_runs(session: Session) -> list[Any]:
             )
             .join(Plan, Plan.id == run.plan_id)
             .join(Person, Person.id == Plan.person_id)
-            .where(run.status == ScheduledLoadStatus.PAUSED, Plan.status == PlanStatus.ACTIVE)
+            .where(
+                run.status.in_([ScheduledLoadStatus.PAUSED, ScheduledLoadStatus.FAILED]),
+                Plan.status == PlanStatus.ACTIVE,
+            )
             .order_by(run.plan_id, run.due_on)
         ).all()
     )
+
+
+def load_run(session: Session, plan_id: int, due_on: date) -> ScheduledLoadRun | None:
+    return session.execute(
+        select(ScheduledLoadRun).where(
+            ScheduledLoadRun.plan_id == plan_id, ScheduledLoadRun.due_on == due_on
+        )
+    ).scalar_one_or_none()
+
+
+def untold_loads(
+    session: Session, run_ids: Sequence[int] | None = None, limit: int = 1000
+) -> list[tuple[ScheduledLoadRun, int]]:
+    """Loads made whose provider has not been told, with the budget account: these runs
+    (all of them when None), oldest first."""
+    query = (
+        select(ScheduledLoadRun, Plan.budget_account_id)
+        .join(Plan, Plan.id == ScheduledLoadRun.plan_id)
+        .where(
+            ScheduledLoadRun.status == ScheduledLoadStatus.LOADED,
+            ScheduledLoadRun.provider_told_at.is_(None),
+        )
+        .order_by(ScheduledLoadRun.id)
+        .limit(limit)
+    )
+    if run_ids is not None:
+        query = query.where(ScheduledLoadRun.id.in_(list(run_ids)))
+    return [(run, budget) for run, budget in session.execute(query).all()]
 
 
 def load_runs(
