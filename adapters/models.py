@@ -90,7 +90,9 @@ class PaymentPartKind(StrEnum):
     """One thing the provider told us about a card payment."""
 
     AUTHORISATION = "authorisation"  # approved for an amount (a request we approved, or advice)
-    DECLINE = "decline"  # the first decision was a decline
+    DECLINE = "decline"  # our decision (or, with no decision of ours, the provider's) declined
+    # The provider declined after all (our approval came too late, say): nothing is held.
+    PROVIDER_DECLINE = "provider_decline"
     ADVICE = "advice"  # the provider's adjusted authorised amount (absolute)
     INCREMENT = "increment"  # an incremental authorisation (delta)
     REVERSAL = "reversal"  # part of the authorisation released (delta)

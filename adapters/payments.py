@@ -6,7 +6,8 @@ a *part*, under a key that the same fact always gets, whichever event brings it.
 each part, the payment's ledger holds are brought to what all the parts so far say should
 be held:
 
-    held = 0                                   once any clearing, full reversal or expiry
+    held = 0                                   once any clearing, full reversal, expiry
+                                               or decline by the provider
     held = authorised + increments - reversed  otherwise (never below 0)
 
 and a clearing settles against the payment's open hold (the largest; any others are
@@ -15,6 +16,10 @@ same balances: a clearing before its authorisation is a force post and the late
 authorisation is recorded but not held; a reversal before its hold means the hold is never
 placed (or is voided on arrival); a hold the ledger could not place for want of funds is
 tried again after each later event.
+
+The provider has the last word on a real-time decision: its decline of a payment we
+approved (our answer came too late, say) ends the hold like a full reversal, and its
+approval of one we declined (a stand-in) holds what it approved.
 
 Where funds fall short the provider's settlement is still recorded (the ledger debits the
 shortfall to arrears), and the split between the budget and arrears then depends on when a
@@ -49,6 +54,9 @@ from ledger.models import TransferCode
 from ledger.postings import TransferRecord
 
 AUTH_PART = "auth"
+# The provider's verdict when it differs from ours.
+PROVIDER_DECLINE_PART = "provider_decline"
+PROVIDER_APPROVAL_PART = "provider_approval"
 _PAYMENTS: Table = CardPayment.__table__  # type: ignore[assignment]
 
 
@@ -73,7 +81,7 @@ def part_for(event: CanonicalEvent) -> tuple[str, PaymentPartKind]:
             return f"advice:{event.event_id}", PaymentPartKind.ADVICE
         return AUTH_PART, PaymentPartKind.AUTHORISATION
     if kind is EventKind.DECLINE:
-        return AUTH_PART, PaymentPartKind.DECLINE
+        return PROVIDER_DECLINE_PART, PaymentPartKind.PROVIDER_DECLINE
     if kind is EventKind.INCREMENTAL_AUTHORISATION:
         return f"incr:{event.event_id}", PaymentPartKind.INCREMENT
     if kind is EventKind.REVERSAL:
@@ -92,7 +100,12 @@ def part_for(event: CanonicalEvent) -> tuple[str, PaymentPartKind]:
 
 
 _ENDS_HOLDING = frozenset(
-    {PaymentPartKind.CLEARING, PaymentPartKind.FULL_REVERSAL, PaymentPartKind.EXPIRY}
+    {
+        PaymentPartKind.CLEARING,
+        PaymentPartKind.FULL_REVERSAL,
+        PaymentPartKind.EXPIRY,
+        PaymentPartKind.PROVIDER_DECLINE,
+    }
 )
 
 
@@ -142,6 +155,12 @@ class CardPaymentEvents:
             return self._unlinked(card, event, inbound_event_id)
         payment, first = self._payment(card, event)
         part_key, part_kind = part_for(event)
+        ours = None if first else payments_repo.part_kind(self.session, payment.id, AUTH_PART)
+        if ours is PaymentPartKind.DECLINE:
+            if event.kind is EventKind.DECLINE:
+                return Outcome(InboxStatus.DUPLICATE, "the provider's decline agrees with ours")
+            if part_key == AUTH_PART and event.kind is EventKind.AUTHORISATION_ADVICE:
+                part_key = PROVIDER_APPROVAL_PART  # approved after all: hold what it says
         if not first and payments_repo.has_part(self.session, payment.id, part_key):
             return Outcome(InboxStatus.DUPLICATE, f"{event.kind} already recorded for this payment")
 
@@ -149,7 +168,7 @@ class CardPaymentEvents:
             return self._request(card, payment, event, part_key, part_kind, inbound_event_id, first)
 
         amount = event.amount
-        if part_kind is PaymentPartKind.DECLINE:
+        if part_kind is PaymentPartKind.PROVIDER_DECLINE and ours is None:
             self._record_provider_decline(card, payment, event)
         self._add_part(payment, part_key, part_kind, amount, event, inbound_event_id)
         if part_kind is PaymentPartKind.CLEARING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapters.models import CardPayment, CardPaymentHold, CardPaymentPart
+from adapters.models import CardPayment, CardPaymentHold, CardPaymentPart, PaymentPartKind
 from ledger.models import Transfer
 
 
@@ -37,6 +37,16 @@ def has_part(session: Session, payment_id: int, part_key: str) -> bool:
         ).first()
         is not None
     )
+
+
+def part_kind(session: Session, payment_id: int, part_key: str) -> PaymentPartKind | None:
+    """The kind of the payment's part under ``part_key``, if there is one."""
+    kind: PaymentPartKind | None = session.execute(
+        select(CardPaymentPart.kind).where(
+            CardPaymentPart.payment_id == payment_id, CardPaymentPart.part_key == part_key
+        )
+    ).scalar_one_or_none()
+    return kind
 
 
 def open_holds(session: Session, payment_id: int) -> list[CardPaymentHold]:

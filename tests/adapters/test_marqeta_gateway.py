@@ -178,6 +178,29 @@ def test_pin_debit_is_held_then_settled_once_by_the_webhook(
     assert _balances(session, clock, budget_id) == (LOADED - 1_200,) * 2
 
 
+def test_a_decline_after_our_approval_ends_the_hold(session: Session, clock: FixedClock) -> None:
+    """Our approval came too late and Marqeta declined: the webhook's DECLINED ends the hold."""
+    budget_id, _, m = _setup(session, clock)
+    assert _gateway(session, clock, m.jit("late1", "25.00")).status == 200
+    assert _balances(session, clock, budget_id) == (LOADED, LOADED - 2_500)
+    tx = m.transaction("authorization", "late1", "25.00", state="DECLINED")
+    tx["response"] = {"code": "1835", "memo": "JIT funding timed out"}
+    body = m.body(tx)
+    hook = marqeta.handle_webhook(session, body, MarqetaSender.headers(body), clock, SECRETS)
+    assert hook.json_body["received"][0]["status"] == "applied"
+    assert _balances(session, clock, budget_id) == (LOADED, LOADED)
+
+
+def test_a_stand_in_approval_after_our_decline_is_held(session: Session, clock: FixedClock) -> None:
+    budget_id, _, m = _setup(session, clock)
+    declined = _gateway(session, clock, m.jit("si1", "15.00", mcc="7995"))
+    assert _reason(declined) == "INVALID_MERCHANT"
+    body = m.body(m.transaction("authorization", "si1", "15.00", mcc="7995"))
+    hook = marqeta.handle_webhook(session, body, MarqetaSender.headers(body), clock, SECRETS)
+    assert hook.json_body["received"][0]["status"] == "applied"
+    assert _balances(session, clock, budget_id) == (LOADED, LOADED - 1_500)
+
+
 def test_money_in_is_approved_without_a_hold(session: Session, clock: FixedClock) -> None:
     budget_id, _, m = _setup(session, clock)
     for method in ("pgfs.refund.authorization", "pgfs.original.credit.authorization"):

@@ -56,11 +56,44 @@ def _voided(sim: SimulatedProvider, token: str, pid: str) -> list[CanonicalEvent
     ]
 
 
+def _declined_by_the_provider(sim: SimulatedProvider, token: str, pid: str) -> list[CanonicalEvent]:
+    """We approve; the provider declines after all (our answer was late)."""
+
+    def ev(kind: EventKind, amount: int, name: str) -> CanonicalEvent:
+        return sim.event(
+            kind, token, amount, payment_id=pid, event_id=f"{pid}-{name}",
+            merchant_name="Shop", mcc="5411",
+        )  # fmt: skip
+
+    return [
+        ev(EventKind.AUTHORISATION_REQUEST, 1_000, "request"),
+        ev(EventKind.DECLINE, 1_000, "decline"),
+    ]
+
+
+def _approved_by_the_provider(sim: SimulatedProvider, token: str, pid: str) -> list[CanonicalEvent]:
+    """We decline (a blocked category); the provider approves after all, then settles."""
+
+    def ev(kind: EventKind, amount: int, name: str) -> CanonicalEvent:
+        return sim.event(
+            kind, token, amount, payment_id=pid, event_id=f"{pid}-{name}",
+            merchant_name="Bookmaker", mcc="7995",
+        )  # fmt: skip
+
+    return [
+        ev(EventKind.AUTHORISATION_REQUEST, 1_000, "request"),
+        ev(EventKind.AUTHORISATION_ADVICE, 1_000, "advice"),
+        ev(EventKind.INCREMENTAL_AUTHORISATION, 300, "incr"),
+    ]
+
+
 CASES: dict[str, tuple[Build, int, int]] = {
     # name: (events, expected posted, expected pending)
     "settled": (_settled, LOADED - 1_100 + 300, 0),
     "still_held": (_still_held, LOADED + 150, 900),
     "voided": (_voided, LOADED, 0),
+    "declined_by_the_provider": (_declined_by_the_provider, LOADED, 0),
+    "approved_by_the_provider": (_approved_by_the_provider, LOADED, 1_300),
 }
 
 

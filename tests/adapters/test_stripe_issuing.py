@@ -215,6 +215,37 @@ def test_declined_created_is_recorded(session: Session, clock: FixedClock) -> No
     assert _balances(session, clock, budget_id) == (LOADED, LOADED)
 
 
+def test_a_decline_after_our_approval_ends_the_hold(session: Session, clock: FixedClock) -> None:
+    """Our approval came too late: Stripe fell back to declining. Nothing stays held."""
+    budget_id, _, sender = _setup(session, clock)
+    request = sender.envelope(
+        "issuing_authorization.request", sender.authorization("iauth_late", pending=700)
+    )
+    assert _post(session, clock, sender, request).json_body == {"approved": True}
+    assert _balances(session, clock, budget_id) == (LOADED, LOADED - 700)
+    declined = sender.authorization("iauth_late", approved=False, history=[(700, False)])
+    r = _post(session, clock, sender, sender.envelope("issuing_authorization.created", declined))
+    assert r.json_body["status"] == "applied"
+    assert _balances(session, clock, budget_id) == (LOADED, LOADED)
+    again = sender.envelope("issuing_authorization.created", declined)
+    assert _post(session, clock, sender, again).json_body["status"] == "duplicate"
+
+
+def test_an_approval_after_our_decline_is_held(session: Session, clock: FixedClock) -> None:
+    """We declined; Stripe's advice says approved after all: hold what it approved."""
+    budget_id, _, sender = _setup(session, clock)
+    asked = sender.authorization("iauth_si", pending=500, mcc="7995")
+    r = _post(session, clock, sender, sender.envelope("issuing_authorization.request", asked))
+    assert r.json_body["approved"] is False
+    approved = sender.authorization("iauth_si", amount=500, history=[(500, True)], mcc="7995")
+    r = _post(session, clock, sender, sender.envelope("issuing_authorization.created", approved))
+    assert r.json_body["status"] == "applied"
+    assert _balances(session, clock, budget_id) == (LOADED, LOADED - 500)
+    capture = sender.transaction("ipi_si", "iauth_si", -500)
+    _post(session, clock, sender, sender.envelope("issuing_transaction.created", capture))
+    assert _balances(session, clock, budget_id) == (LOADED - 500, LOADED - 500)
+
+
 def test_card_updated(session: Session, clock: FixedClock) -> None:
     _, card, sender = _setup(session, clock)
     obj = copy.deepcopy(fixture("stripe", "issuing_card.json"))
