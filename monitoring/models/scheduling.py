@@ -38,6 +38,7 @@ class JobLock(Base):
     locked_by: Mapped[str | None] = mapped_column(String(120))
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_run_by: Mapped[str | None] = mapped_column(String(120))  # who started the last run
     last_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_outcome: Mapped[str | None] = mapped_column(Text)
     runs: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, or_, select, update
+from sqlalchemy import and_, case, exists, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from ledger.models import Card, CardStatus, Person, Phase, Plan, PlanStatus, Transfer
@@ -76,18 +76,29 @@ def current_lease(session: Session) -> SchedulerLease | None:
 
 
 def lock_job(session: Session, job: str, holder: str, now: datetime, timeout: timedelta) -> bool:
-    """Take the job's run lock unless another run holds it (and has not timed out)."""
+    """Take the job's run lock unless another run holds it (and has not timed out). A lock
+    held by a scheduler that is no longer the lease holder (it died, or was cut off) is
+    taken at once by the holder: that run can no longer commit anything (every commit is
+    fenced by the lease), so waiting for its timeout would only delay the job."""
     session.execute(insert_ignoring_conflict(session, JobLock).values(job=job, runs=0))
+    lease_holder = (
+        select(SchedulerLease.holder).where(SchedulerLease.name == LEASE).scalar_subquery()
+    )
     result = session.execute(
         update(JobLock)
         .where(
             JobLock.job == job,
-            or_(JobLock.locked_until.is_(None), JobLock.locked_until <= now),
+            or_(
+                JobLock.locked_until.is_(None),
+                JobLock.locked_until <= now,
+                and_(literal(holder) == lease_holder, JobLock.locked_by != lease_holder),
+            ),
         )
         .values(
             locked_by=holder,
             locked_until=now + timeout,
             last_started_at=now,
+            last_run_by=holder,
             runs=JobLock.runs + 1,
         )
         .execution_options(synchronize_session=False)

@@ -20,11 +20,14 @@ from ledger.models import Transfer, TransferCode
 from monitoring.audit import record_action
 from monitoring.dates import today as london_today
 from monitoring.models import AuditEntry, JobLock, MonitorRun, ScheduledLoadRun, SchedulerLease
+from monitoring.notifications import LogSender
 from monitoring.repositories import scheduling as repo
-from monitoring.scheduler import Job, JobRunner, Lease
+from monitoring.scheduler import Job, JobRunner, Lease, default_jobs
 from tests.monitoring.builders import World
+from tests.monitoring.fakes import RecordingProvider
 
 TTL = timedelta(seconds=30)
+JOB_NAMES = {job.name for job in default_jobs(lambda session: RecordingProvider(), LogSender())}
 
 
 def marker_job(name: str = "marker", during=None) -> Job:
@@ -134,6 +137,37 @@ def test_a_job_never_overlaps_itself(committed):
         assert lock.runs == 3 and lock.last_outcome == "ok"
 
 
+def test_a_job_running_when_its_holder_died_is_run_by_the_new_holder_at_once(committed):
+    clock = FixedClock(datetime(2026, 4, 6, 9, 0, tzinfo=UTC))
+    a, b = Lease(committed, clock, "A", TTL), Lease(committed, clock, "B", TTL)
+    assert a.renew()
+    # A takes the job's lock and is killed before unlocking (its lock lasts 30 minutes).
+    with committed() as session, session.begin():
+        assert repo.lock_job(session, "monitor:surplus", "A", clock.now(), timedelta(minutes=30))
+    clock.advance(seconds=40)
+    assert b.renew()
+    outcome = HolderRunner(committed, clock, b).run(marker_job("monitor:surplus"))
+    assert outcome.ran, outcome.detail
+    with committed() as session:
+        lock = session.get(JobLock, "monitor:surplus")
+        assert (lock.locked_by, lock.last_run_by, lock.runs) == (None, "B", 2)
+
+
+def test_a_lock_is_not_taken_from_the_lease_holder_nor_by_a_non_holder(committed):
+    clock = FixedClock(datetime(2026, 4, 6, 9, 0, tzinfo=UTC))
+    a = Lease(committed, clock, "A", TTL)
+    assert a.renew()
+    timeout = timedelta(minutes=30)
+    with committed() as session, session.begin():
+        assert repo.lock_job(session, "hold_expiry", "A", clock.now(), timeout)
+        # B does not hold the lease: it cannot take A's lock.
+        assert not repo.lock_job(session, "hold_expiry", "B", clock.now(), timeout)
+        # A lock held by a dead scheduler is not taken by a non-holder either.
+        assert repo.lock_job(session, "notifications", "C", clock.now(), timeout)
+        assert not repo.lock_job(session, "notifications", "B", clock.now(), timeout)
+        assert repo.lock_job(session, "notifications", "A", clock.now(), timeout)
+
+
 # -- two real scheduler processes -------------------------------------------------------------
 
 
@@ -188,6 +222,19 @@ def test_two_scheduler_processes_one_killed_the_other_takes_over(engine, committ
                 select(func.count()).select_from(MonitorRun).where(MonitorRun.runner == who)
             ).scalar_one()
 
+    def _jobs_not_yet_run_by(who: str, after: datetime) -> set[str]:
+        with committed() as session:
+            locks = {lock.job: lock for lock in session.execute(select(JobLock)).scalars()}
+        return {
+            name
+            for name in JOB_NAMES
+            if name not in locks
+            or locks[name].last_run_by != who
+            or locks[name].last_started_at < after
+            or locks[name].last_finished_at is None
+            or locks[name].last_finished_at < locks[name].last_started_at
+        }
+
     first = _start(url, "P1", tmp_path / "p1.log")
     second = None
     try:
@@ -201,6 +248,11 @@ def test_two_scheduler_processes_one_killed_the_other_takes_over(engine, committ
         took = _wait_for(lambda: holder() == "P2", 60)
         assert took < 60
         _wait_for(lambda: runs_by("P2") >= 45, 60)
+        _wait_for(lambda: not _jobs_not_yet_run_by("P2", killed_at), 60)
+        with committed() as session:
+            outcomes = {
+                lock.job: lock.last_outcome for lock in session.execute(select(JobLock)).scalars()
+            }
     finally:
         for process in (first, second):
             if process is not None and process.poll() is None:
@@ -211,6 +263,9 @@ def test_two_scheduler_processes_one_killed_the_other_takes_over(engine, committ
                     process.kill()
                     process.wait(5)
     logs = "\n".join((tmp_path / f"{p}.log").read_text() for p in ("p1", "p2"))
+    # Every job, whatever was running when P1 was killed, has been run by P2 since.
+    assert _jobs_not_yet_run_by("P2", killed_at) == set(), logs
+    assert all(outcome.startswith("ok") for outcome in outcomes.values()), (outcomes, logs)
     with committed() as session:
         loads = (
             session.execute(
