@@ -319,6 +319,7 @@ class CardPaymentEvents:
             category=_category(event.mcc or payment.mcc),
             code=_code(payment.cash),
             inbound_event_id=inbound_event_id,
+            effective_at=event.occurred_at,
         )
         if against is None:
             kind = ClearingKind.FORCE_POST
@@ -350,6 +351,7 @@ class CardPaymentEvents:
                 category=_category(event.mcc),
                 code=_code(event.cash or mcc_codes.is_cash(event.mcc)),
                 inbound_event_id=inbound_event_id,
+                effective_at=event.occurred_at,
             )
             detail = f"clearing ({ClearingKind.FORCE_POST}) {event.amount}p"
         elif event.kind is EventKind.REFUND:

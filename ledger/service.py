@@ -433,9 +433,11 @@ class Ledger:
         key: str,
         fee: int = 0,
         reference: str | None = None,
+        effective_at: datetime | None = None,
     ) -> list[TransferRecord]:
         """Recover surplus from a budget to the council, with the provider's unload fee if
-        any, together or not at all. Never more than the budget has available."""
+        any, together or not at all. Never more than the budget has available.
+        ``effective_at``: when the provider moved it (an unload it reports), else now."""
         _positive(amount)
         if fee < 0:
             raise InvalidAmount("a fee cannot be negative")
@@ -470,7 +472,7 @@ class Ledger:
             "fee": fee,
             "reference": reference,
         }
-        return self._post(request, build, source=source, key=key, effective_at=None)
+        return self._post(request, build, source=source, key=key, effective_at=effective_at)
 
     def repay_arrears(
         self, budget_account_id: int, amount: int, *, source: str, key: str
