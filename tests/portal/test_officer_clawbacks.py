@@ -434,3 +434,19 @@ def test_only_officers_see_or_act_on_a_clawback(web: Web, email: str | None) -> 
         )
         assert response.status_code == 403
     assert the_proposal(web).status is ClawbackStatus.PROPOSED
+
+
+def test_a_clawback_step_without_a_csrf_token_is_refused(web: Web) -> None:
+    """The clawback page's forms share the page, so they carry the token the page renders;
+    CSRFProtect refuses a POST without it before anything runs."""
+    propose(web, "20.00")
+    proposal = the_proposal(web)
+    client = signed_in(web, SENIOR)
+    response = client.post(
+        f"/officer/clawbacks/{proposal.id}/cancel", data={"cancel-reason": "Forged"}
+    )
+    assert response.status_code == 400
+    assert the_proposal(web).status is ClawbackStatus.PROPOSED
+    document = parse_page(client.get(f"/officer/clawbacks/{proposal.id}"))
+    forms = [f for f in document.iter("form") if (f.get("method") or "") == "post"]
+    assert len(forms) >= 4  # advocacy, approve, edit down, cancel (and sign out)
