@@ -48,14 +48,19 @@ def verify_timestamped(
 
 
 def _timestamp(signature_header: str) -> int:
-    for item in signature_header.split(","):
-        key, _, value = item.strip().partition("=")
-        if key == "t":
-            try:
-                return int(value)
-            except ValueError:
-                break
-    raise SignatureInvalid("the signature header has no valid timestamp")
+    """The header's one timestamp, read exactly as the ``stripe`` package reads it (items
+    split on ``,`` and ``=``, nothing stripped), so the time we check for freshness is the
+    time its HMAC covers. A header with more than one timestamp, spaces around one
+    (``x=y, t=NOW,t=OLD,v1=…`` would have the package check the HMAC against OLD while a
+    lenient reader took NOW) or none is refused."""
+    items = [item.split("=", 2) for item in signature_header.split(",")]
+    stamps = [item for item in items if item[0].strip() == "t"]
+    if len(stamps) != 1 or stamps[0][0] != "t" or len(stamps[0]) < 2:
+        raise SignatureInvalid("the signature header must carry exactly one timestamp, t=…")
+    try:
+        return int(stamps[0][1])
+    except ValueError:
+        raise SignatureInvalid("the signature header has no valid timestamp") from None
 
 
 def _stripe_verifies(body: bytes, signature_header: str, secret: str) -> bool:

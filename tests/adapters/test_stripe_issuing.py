@@ -400,6 +400,31 @@ class TestSignatures:
         only_old = sender.headers(body, secret=SECRET)
         assert stripe_issuing.handle_webhook(session, body, only_old, clock, retired).status == 400
 
+    @pytest.mark.parametrize(
+        "shape",
+        [
+            "x=y, t={now},t={old},v1={sig}",
+            "t={now},t={old},v1={sig}",
+            "t={old},v1={sig}, t={now}",
+            " t={old},v1={sig}",
+        ],
+    )
+    def test_a_header_with_an_ambiguous_timestamp_is_refused(
+        self, session: Session, clock: FixedClock, shape: str
+    ) -> None:
+        """A captured body and signature from long ago cannot be made fresh by adding a
+        second timestamp: stripe's verifier reads one, a lenient reader the other."""
+        budget_id, _, sender = _setup(session, clock)
+        body = self._body(sender)
+        old = int(clock.now().timestamp()) - 86_400
+        signature = sender.headers(body, at=old)["Stripe-Signature"].split("v1=")[1]
+        forged = shape.format(now=int(clock.now().timestamp()), old=old, sig=signature)
+        r = stripe_issuing.handle_webhook(
+            session, body, {"Stripe-Signature": forged}, clock, SECRETS
+        )
+        assert r.status == 400 and r.json_body["code"] == "signature_invalid"
+        assert _balances(session, clock, budget_id) == (LOADED, LOADED)
+
     def test_replay_after_the_window_is_refused(self, session: Session, clock: FixedClock) -> None:
         budget_id, _, sender = _setup(session, clock)
         body = self._body(sender)
