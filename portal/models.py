@@ -105,7 +105,12 @@ class RecordView(Base):
     """An officer opened a page of a person's record: who, whom, when, which page."""
 
     __tablename__ = "record_views"
-    __table_args__ = (Index("ix_record_views_person_at", "person_id", "viewed_at"),)
+    __table_args__ = (
+        Index("ix_record_views_person_at", "person_id", "viewed_at"),
+        # The officers' audit log: newest first, and by who viewed.
+        Index("ix_record_views_viewed_at", "viewed_at", "id"),
+        Index("ix_record_views_viewer_at", "viewer_id", "viewed_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     viewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

@@ -15,7 +15,13 @@ class AuditEntry(Base):
     """Who did what to which record, when, why, and what it changed."""
 
     __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entries_subject", "subject_type", "subject_id"),)
+    __table_args__ = (
+        Index("ix_audit_entries_subject", "subject_type", "subject_id"),
+        # The officers' audit log: newest first, by who, by what they did.
+        Index("ix_audit_entries_at", "at", "id"),
+        Index("ix_audit_entries_actor_at", "actor", "at", "id"),
+        Index("ix_audit_entries_action_at", "action", "at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
