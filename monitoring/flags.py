@@ -474,10 +474,20 @@ class Precision:
         return self.confirmed / total if total else None
 
 
-def precision_by_monitor(session: Session) -> list[Precision]:
-    """For each monitor: closed flags confirmed against dismissed (duplicates left out)."""
+def precision_by_monitor(
+    session: Session,
+    *,
+    closed_from: datetime | None = None,
+    closed_before: datetime | None = None,
+) -> list[Precision]:
+    """For each monitor: closed flags confirmed against dismissed (duplicates left out);
+    only those closed in [``closed_from``, ``closed_before``) when given (a month's
+    report)."""
     counts: dict[str, dict[Disposition, int]] = {}
-    for monitor, disposition, count in repo.dispositions_by_monitor(session):
+    rows = repo.dispositions_by_monitor(
+        session, closed_from=closed_from, closed_before=closed_before
+    )
+    for monitor, disposition, count in rows:
         if disposition is not None:
             counts.setdefault(monitor, {})[disposition] = count
     return [

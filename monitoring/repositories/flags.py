@@ -96,12 +96,22 @@ def history_of(session: Session, flag_id: int) -> Sequence[FlagHistory]:
     )
 
 
-def dispositions_by_monitor(session: Session) -> list[tuple[str, Disposition | None, int]]:
-    rows = session.execute(
-        select(Flag.monitor, Flag.disposition, func.count())
-        .where(Flag.disposition.is_not(None))
-        .group_by(Flag.monitor, Flag.disposition)
-    ).all()
+def dispositions_by_monitor(
+    session: Session,
+    *,
+    closed_from: datetime | None = None,
+    closed_before: datetime | None = None,
+) -> list[tuple[str, Disposition | None, int]]:
+    """Closed flags counted by monitor and disposition, optionally only those closed
+    at or after ``closed_from`` and before ``closed_before``."""
+    query = select(Flag.monitor, Flag.disposition, func.count()).where(
+        Flag.disposition.is_not(None)
+    )
+    if closed_from is not None:
+        query = query.where(Flag.closed_at >= closed_from)
+    if closed_before is not None:
+        query = query.where(Flag.closed_at < closed_before)
+    rows = session.execute(query.group_by(Flag.monitor, Flag.disposition)).all()
     return [(monitor, disposition, count) for monitor, disposition, count in rows]
 
 

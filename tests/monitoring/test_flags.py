@@ -148,3 +148,24 @@ def test_dismissal_needs_detail_and_feeds_precision_per_monitor(session, clock):
     (report,) = precision_by_monitor(session)
     assert (report.monitor, report.confirmed, report.not_confirmed) == ("m", 1, 1)
     assert report.precision == 0.5
+
+
+def test_precision_can_be_counted_for_flags_closed_in_a_window(session, clock):
+    raise_(session, clock, hit("a", subject=1), hit("b", subject=2), hit("c", subject=3))
+    triage = Triage(session, clock)
+    one, two, three = open_flags(session)
+    triage.dismiss(one.id, officer="o1", reason=DismissReason.AGREED_IN_PLAN, detail="Line 2")
+    clock.advance(days=3)
+    window_start = clock.now()
+    triage.mark_actioned(two.id, officer="o1", reason="Repaid")
+    clock.advance(days=1)
+    triage.mark_actioned(three.id, officer="o1", reason="Repaid")
+    clock.advance(days=1)
+    (inside,) = precision_by_monitor(
+        session, closed_from=window_start, closed_before=window_start + timedelta(days=1)
+    )
+    assert (inside.confirmed, inside.not_confirmed) == (1, 0)
+    (before,) = precision_by_monitor(session, closed_before=window_start)
+    assert (before.confirmed, before.not_confirmed) == (0, 1)
+    (everything,) = precision_by_monitor(session)
+    assert (everything.confirmed, everything.not_confirmed) == (2, 1)
