@@ -97,6 +97,16 @@ def create_app(
     _register(app, officer_pages, require_roles(Role.OFFICER, Role.SENIOR_OFFICER))
     _register(app, admin_pages, require_roles(Role.ADMIN))
 
+    from portal.holder.notices import notice_pages
+    from portal.officer.oversight import oversight_pages
+    from portal.officer.reports import reports_pages
+    from portal.officer.safeguarding import SAFEGUARDING_READERS, safeguarding_pages
+
+    _register(app, notice_pages, require_roles(Role.HOLDER))
+    _register(app, oversight_pages, require_roles(Role.OFFICER, Role.SENIOR_OFFICER))
+    _register(app, reports_pages, require_roles(Role.OFFICER, Role.SENIOR_OFFICER))
+    _register(app, safeguarding_pages, require_roles(*SAFEGUARDING_READERS))
+
     from portal.api import init_api
 
     # The JSON API: its blueprints, their guards, CSRF exemption and problem JSON.

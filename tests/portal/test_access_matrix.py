@@ -96,6 +96,9 @@ def test_an_unknown_card_is_not_found(web: Web) -> None:
 
 
 SITE_PAGES = ["/", "/cards", "/officer/", "/officer/people/{person}", "/admin/users"]
+# Oversight pages, and the holder's notices.
+SITE_PAGES += ["/notices", "/officer/inbox", "/officer/audit", "/officer/reports/monthly"]
+SITE_PAGES += ["/officer/safeguarding/"]  # senior officers only
 # Officers' record and action pages (their forms are GET pages; POSTs are tested with them).
 SITE_PAGES += [
     "/officer/people/{person}/review",
@@ -113,8 +116,10 @@ def expected_for_site_page(role: str, page: str) -> int:
         return 302  # everyone is sent to where they start
     if role == "anonymous":
         return 302
-    if page == "/cards":
+    if page in ("/cards", "/notices"):
         return 200 if role in HOLDERS else 403
+    if page.startswith("/officer/safeguarding/"):
+        return 200 if role == "senior officer" else 403
     if page.startswith("/officer/"):
         return 200 if role in OFFICERS else 403
     return 200 if role == "admin" else 403
@@ -172,3 +177,11 @@ def test_public_pages_open_to_everyone(web: Web, role: str, page: str) -> None:
     response = client.get(page)
     assert response.status_code == 200
     parse_page(response)
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_the_monthly_report_as_csv_is_for_officers_only(web: Web, role: str) -> None:
+    response = signed_in(web, ROLES[role][0]).get("/officer/reports/monthly.csv")
+    expected = 302 if role == "anonymous" else 200 if role in OFFICERS else 403
+    assert response.status_code == expected
+    assert (response.mimetype == "text/csv") == (expected == 200)
