@@ -129,16 +129,25 @@ def apply_event(
     policy: AuthorisationPolicy | None = None,
     respond: Responder | None = None,
     raw: tuple[RawEvent, str] | None = None,
+    leave_young: bool = False,
 ) -> Delivered:
     """Apply one stored event, once: an event already applied, ignored or found a
     duplicate is left as it is. Flushes, never commits.
 
     ``raw`` is the event and its channel when the caller has just read them from the
-    delivery (saves reading the stored body again)."""
+    delivery (saves reading the stored body again). ``leave_young`` (replays): an event
+    received within the real-time deadline is left to the delivery that stored it, which
+    is applying it now and must answer the provider from its own decision."""
     row = inbox_repo.lock_event(session, inbox_id)
     if row is None:
         raise DomainError(f"no inbox event {inbox_id}")
     if row.status not in UNAPPLIED:
+        return _delivered(row)
+    if (
+        leave_young
+        and row.status is InboxStatus.RECEIVED
+        and clock.now() - row.received_at <= REALTIME_DEADLINE
+    ):
         return _delivered(row)
     # Still within the provider's deadline (a concurrent duplicate delivery, say), a
     # real-time request may be decided by whoever gets here first.
@@ -307,7 +316,8 @@ def replay(
     on_event: Callable[[Delivered], None] | None = None,
 ) -> ReplayReport:
     """Apply stored events not yet applied (received after a crash, or parked), oldest
-    first, each in its own transaction. A real-time request is never decided late."""
+    first, each in its own transaction. A real-time request is never decided late, and an
+    event received within the real-time deadline is left to the delivery applying it."""
     report = ReplayReport()
     ids: Sequence[int]
     after = 0
@@ -324,7 +334,9 @@ def replay(
             with factory() as session:
                 try:
                     with session.begin():
-                        result = apply_event(session, inbox_id, clock, policy=policy)
+                        result = apply_event(
+                            session, inbox_id, clock, policy=policy, leave_young=True
+                        )
                 except Exception as error:
                     report.failed.append((inbox_id, f"{type(error).__name__}: {error}"))
                     _park_after_error(session, inbox_id, clock, error)

@@ -33,11 +33,11 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from sqlalchemy.orm import Session
 
 from adapters.authorisation import AuthorisationPolicy, DeclineReason
-from adapters.canonical import Money, pence_to_decimal_text
+from adapters.canonical import CanonicalEvent, Money, pence_to_decimal_text
 from adapters.errors import MalformedPayload, NotAuthenticated
-from adapters.formats import RawEvent, header, parse_json
+from adapters.formats import RawEvent, format_for, header, parse_json
 from adapters.inbox import deliver
-from adapters.payments import Outcome
+from adapters.payments import Outcome, recorded_decision
 from adapters.repositories import cards as cards_repo
 from adapters.signatures import check_basic_auth
 from adapters.webhooks import ProviderSecrets, WebhookResponse, problem
@@ -219,8 +219,10 @@ def handle_gateway(
         return jit_answer(jit, None, NOT_PERMITTED)
     stored = result.response
     if stored is None:
-        # Applied without an answer being recorded (a replay after the deadline, which
-        # never decides): approve only what needs no decision.
+        # Applied by another delivery that recorded no answer: answer from the decision
+        # recorded for it (none, after the deadline: declined), or approve what needs none.
+        if role is JitRole.MONEY_OUT:
+            return _recorded_answer(session, raw, jit)
         return _answer_without_decision(jit, role)
     return WebhookResponse(int(stored["http_status"]), dict(stored["body"]))
 
@@ -241,6 +243,20 @@ def respond(raw: RawEvent, outcome: Outcome) -> dict[str, Any] | None:
     else:
         answer = _answer_without_decision(jit, role)
     return {"http_status": answer.status, "body": answer.json_body}
+
+
+def _recorded_answer(session: Session, raw: RawEvent, jit: Mapping[str, Any]) -> WebhookResponse:
+    try:
+        event = format_for(PROVIDER, CHANNEL).to_canonical(raw)
+    except MalformedPayload:
+        return jit_answer(jit, None, NOT_PERMITTED)
+    decision = (
+        recorded_decision(session, PROVIDER, event) if isinstance(event, CanonicalEvent) else None
+    )
+    if decision is not None and decision.approved:
+        return jit_answer(jit, decision.amount, None)
+    reason = (decision.reason if decision is not None else None) or ""
+    return jit_answer(jit, None, JIT_DECLINE_REASONS.get(reason, NOT_PERMITTED))
 
 
 def _answer_without_decision(jit: Mapping[str, Any], role: JitRole) -> WebhookResponse:

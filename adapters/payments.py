@@ -51,6 +51,7 @@ from ledger.card_payments import CardPayments
 from ledger.clock import Clock
 from ledger.errors import InvalidRecord
 from ledger.models import TransferCode
+from ledger.models.accounts import AuthorisationDecision
 from ledger.postings import TransferRecord
 
 AUTH_PART = "auth"
@@ -438,6 +439,27 @@ class CardPaymentEvents:
         if part_key == AUTH_PART:
             return payment.provider_payment_id
         return f"{payment.provider_payment_id}:{part_key}"
+
+
+def recorded_decision(session: Session, provider: str, event: CanonicalEvent) -> Decision | None:
+    """The decision recorded for a real-time request, whichever delivery made it; None
+    when none was made (the request was not decided, or was found too late)."""
+    if event.kind is not EventKind.AUTHORISATION_REQUEST or event.payment_id is None:
+        return None
+    payment = payments_repo.find(session, provider, event.payment_id)
+    if payment is None:
+        return None
+    key = CardPaymentEvents._ledger_key(payment, part_for(event)[0])
+    found = payments_repo.authorisation(session, provider, key)
+    if found is None:
+        return None
+    return Decision(
+        approved=found.decision is AuthorisationDecision.APPROVED,
+        amount=found.amount,
+        reason=found.decline_reason,
+        hold_id=found.hold_id,
+        authorisation_id=found.id,
+    )
 
 
 def _category(mcc: str | None) -> str | None:

@@ -38,7 +38,7 @@ from adapters.errors import MalformedPayload, SignatureInvalid
 from adapters.formats import Ignore, RawEvent, header, parse_json
 from adapters.inbox import deliver
 from adapters.outbound import MONEY_COMMANDS, ProviderReply
-from adapters.payments import Outcome
+from adapters.payments import Outcome, recorded_decision
 from adapters.signatures import verify_timestamped
 from adapters.webhooks import ProviderSecrets, WebhookResponse, problem
 from ledger.clock import Clock
@@ -344,8 +344,25 @@ def handle_webhook(
             return _answer({"approved": False}, secrets)
         return problem(DomainError("the event was stored but could not be applied"), 500)
     if result.event_type == REQUEST:
-        return _answer(result.response or {"approved": False}, secrets)
+        return _answer(result.response or _recorded_answer(session, events[0]), secrets)
     return WebhookResponse(200, {"received": True, "status": result.status.value})
+
+
+def _recorded_answer(session: Session, raw: RawEvent) -> dict[str, Any]:
+    """The answer from the decision recorded for the request, when the inbox row holds
+    none (another delivery applied it without answering): never a decline of a payment
+    we approved and hold."""
+    try:
+        event = FORMAT.to_canonical(raw)
+    except MalformedPayload:
+        event = Ignore("malformed")
+    decision = (
+        recorded_decision(session, PROVIDER, event) if isinstance(event, CanonicalEvent) else None
+    )
+    if decision is not None and decision.approved:
+        return {"approved": True}
+    reason = (decision.reason if decision is not None else None) or "not_decided"
+    return {"approved": False, "metadata": {"decline_reason": reason[:64]}}
 
 
 def _respond(raw: RawEvent, outcome: Outcome) -> dict[str, Any] | None:

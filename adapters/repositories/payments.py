@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.models import CardPayment, CardPaymentHold, CardPaymentPart, PaymentPartKind
-from ledger.models import Transfer
+from ledger.models import Authorisation, Transfer
 
 
 def find(session: Session, provider: str, provider_payment_id: str) -> CardPayment | None:
@@ -68,3 +68,12 @@ def hold_known(session: Session, hold_id: int) -> bool:
         ).first()
         is not None
     )
+
+
+def authorisation(session: Session, source: str, key: str) -> Authorisation | None:
+    """The ledger's recorded real-time decision under (source, idempotency key)."""
+    return session.execute(
+        select(Authorisation).where(
+            Authorisation.idempotency_source == source, Authorisation.idempotency_key == key
+        )
+    ).scalar_one_or_none()

@@ -51,6 +51,7 @@ def test_a_crash_between_store_and_apply_loses_nothing(session: Session, clock: 
     assert _row(session, "load:load-1").status is InboxStatus.RECEIVED
     assert Ledger(session, clock).balances(budget.id).posted == 5_000
 
+    clock.advance(seconds=3)  # past the real-time deadline: nobody is applying them now
     report = inbox.replay(_factory(session), clock)
     assert report.outcomes == {InboxStatus.APPLIED: 2}
     assert Ledger(session, clock).balances(budget.id).posted == 5_000 + 2_500 - 700
@@ -151,3 +152,36 @@ def test_the_same_fact_by_webhook_and_by_file_has_one_effect(
     report = import_statement(_factory(session), path, clock, provider=PROVIDER)
     assert (report.applied, report.duplicate) == (0, 1)
     assert Ledger(session, clock).balances(budget.id).posted == 4_700
+
+
+def _store(session: Session, sim: SimulatedProvider, *events) -> list[int]:
+    body = sim.body(*events)
+    stored = inbox.store(
+        session, provider=PROVIDER, channel="webhook", body=body, headers={},
+        received_at=sim.clock.now(), events=FORMAT.split(body, "webhook"),
+    )  # fmt: skip
+    session.commit()
+    return [item.inbox_id for item in stored]
+
+
+def test_a_replay_leaves_a_young_event_to_the_delivery_applying_it(
+    session: Session, clock: FixedClock
+) -> None:
+    """Within the provider's deadline the delivery that stored a real-time request is
+    deciding it and must answer from its own decision: a replay leaves it alone."""
+    _, budget, card = factories.budget_with_card(session, clock, loaded=5_000)
+    sim = SimulatedProvider(session, clock)
+    request = sim.event(
+        EventKind.AUTHORISATION_REQUEST, card.provider_card_token, 900,
+        payment_id="racing", event_id="racing",
+    )  # fmt: skip
+    (inbox_id,) = _store(session, sim, request)
+    clock.advance(seconds=1)
+    inbox.replay(_factory(session), clock)
+    inbox.replay(_factory(session), clock, event_ids=[inbox_id])
+    assert _row(session, "authorisation_request:racing").status is InboxStatus.RECEIVED
+    assert Ledger(session, clock).balances(budget.id).available == 5_000
+    # The delivery itself (still within the deadline) decides it.
+    result = inbox.apply_event(session, inbox_id, clock, live=True)
+    assert result.status is InboxStatus.APPLIED
+    assert Ledger(session, clock).balances(budget.id).available == 4_100

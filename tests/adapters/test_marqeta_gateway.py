@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session
 
-from adapters import marqeta
-from adapters.marqeta_gateway import handle_gateway
+from adapters import inbox, marqeta
+from adapters.marqeta_gateway import handle_gateway, split_gateway
 from adapters.webhooks import ProviderSecrets
 from ledger.clock import FixedClock
 from ledger.enrolment import Enrolment, PlanLineSpec
@@ -199,6 +199,22 @@ def test_a_stand_in_approval_after_our_decline_is_held(session: Session, clock: 
     hook = marqeta.handle_webhook(session, body, MarqetaSender.headers(body), clock, SECRETS)
     assert hook.json_body["received"][0]["status"] == "applied"
     assert _balances(session, clock, budget_id) == (LOADED, LOADED - 1_500)
+
+
+def test_a_request_decided_by_another_delivery_is_answered_from_its_decision(
+    session: Session, clock: FixedClock
+) -> None:
+    budget_id, _, m = _setup(session, clock)
+    body = m.jit("race1", "30.00")
+    (stored,) = inbox.store(
+        session, provider="marqeta", channel="gateway", body=body, headers={},
+        received_at=clock.now(), events=split_gateway(body),
+    )  # fmt: skip
+    inbox.apply_event(session, stored.inbox_id, clock, live=True)  # no answer recorded
+    session.commit()
+    r = _gateway(session, clock, body)
+    assert (r.status, r.json_body["jit_funding"]["amount"]) == (200, "30.00")
+    assert _balances(session, clock, budget_id) == (LOADED, LOADED - 3_000)
 
 
 def test_money_in_is_approved_without_a_hold(session: Session, clock: FixedClock) -> None:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapters import stripe_issuing
+from adapters import inbox, stripe_issuing
 from adapters.models import InboundDelivery, InboundEvent, InboxStatus
 from adapters.webhooks import ProviderSecrets
 from ledger.clock import FixedClock
@@ -244,6 +244,26 @@ def test_an_approval_after_our_decline_is_held(session: Session, clock: FixedClo
     capture = sender.transaction("ipi_si", "iauth_si", -500)
     _post(session, clock, sender, sender.envelope("issuing_transaction.created", capture))
     assert _balances(session, clock, budget_id) == (LOADED - 500, LOADED - 500)
+
+
+def test_a_request_decided_by_another_delivery_is_answered_from_its_decision(
+    session: Session, clock: FixedClock
+) -> None:
+    """Another delivery (a racing replay, say) decided the request and recorded no answer:
+    Stripe is told what was decided, never a decline of a payment we approved and hold."""
+    budget_id, _, sender = _setup(session, clock)
+    body = sender.envelope(
+        "issuing_authorization.request", sender.authorization("iauth_race", pending=600)
+    )
+    (stored,) = inbox.store(
+        session, provider="stripe", channel="webhook", body=body, headers={},
+        received_at=clock.now(), events=stripe_issuing.FORMAT.split(body, "webhook"),
+    )  # fmt: skip
+    inbox.apply_event(session, stored.inbox_id, clock, live=True)  # no answer recorded
+    session.commit()
+    assert _balances(session, clock, budget_id) == (LOADED, LOADED - 600)
+    assert _post(session, clock, sender, body).json_body == {"approved": True}
+    assert _balances(session, clock, budget_id) == (LOADED, LOADED - 600)
 
 
 def test_card_updated(session: Session, clock: FixedClock) -> None:
