@@ -89,12 +89,14 @@ def create_app(
     from portal.holder.views import holder_pages
     from portal.home import home_pages
     from portal.models import Role
+    from portal.officer.flags import flag_pages
     from portal.officer.views import officer_pages
 
     _register(app, home_pages)
     _register(app, auth_pages)
     _register(app, holder_pages, require_roles(Role.HOLDER))
     _register(app, officer_pages, require_roles(Role.OFFICER, Role.SENIOR_OFFICER))
+    _register(app, flag_pages, require_roles(Role.OFFICER, Role.SENIOR_OFFICER))
     _register(app, admin_pages, require_roles(Role.ADMIN))
 
     from portal.holder.notices import notice_pages

@@ -8,8 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from ledger.models import Plan
+from monitoring.flags import Hit, raise_flags
+from monitoring.models import FlagNote, Severity
+from monitoring.settings import MonitoringSettings
 from tests.portal import portal_support as support
-from tests.portal.portal_support import Web, parse_page, signed_in
+from tests.portal.portal_support import Web, csrf_token, parse_page, signed_in
 
 web_module = support.web_module
 web = support.web
@@ -96,6 +99,7 @@ def test_an_unknown_card_is_not_found(web: Web) -> None:
 
 
 SITE_PAGES = ["/", "/cards", "/officer/", "/officer/people/{person}", "/admin/users"]
+SITE_PAGES += ["/officer/flags"]  # the flag queue (a flag's page: test_a_flags_page_...)
 # Oversight pages, and the holder's notices.
 SITE_PAGES += ["/notices", "/officer/inbox", "/officer/audit", "/officer/reports/monthly"]
 SITE_PAGES += ["/officer/safeguarding/"]  # senior officers only
@@ -152,6 +156,33 @@ def _plan(web: Web) -> int:
             select(Plan.id).where(Plan.person_id == web.world.people["DEMO-0003"])
         ).scalar_one()
     return found
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_a_flags_page_and_its_actions(web: Web, role: str) -> None:
+    """Officers see a flag and act on it; holders and admins get 403; a signed-out
+    visitor is sent to sign in. A refused action changes nothing."""
+    margaret = web.world.people["DEMO-0003"]
+    with web.session() as session:
+        hit = Hit("m.rule", "person", margaret, "k", Severity.LOW, "A flag", "Why", margaret)
+        (flag,) = raise_flags(session, web.clock, MonitoringSettings(), "m", [hit]).flag_ids
+        session.commit()
+    client = signed_in(web, ROLES[role][0])
+    page = client.get(f"/officer/flags/{flag}")
+    start = {"anonymous": "/sign-in", "admin": "/admin/users"}.get(role)
+    token = csrf_token(client, start or ("/officer/" if role in OFFICERS else "/cards"))
+    note = client.post(f"/officer/flags/{flag}/note", data={"csrf_token": token, "note-text": "Hi"})
+    with web.session() as session:
+        notes = session.execute(select(FlagNote.text).where(FlagNote.flag_id == flag)).all()
+    if role in OFFICERS:
+        assert (page.status_code, note.status_code, len(notes)) == (200, 302, 1)
+    elif role == "anonymous":
+        assert (page.status_code, note.status_code, notes) == (302, 302, [])
+    else:
+        assert (page.status_code, note.status_code, notes) == (403, 403, [])
+        assert "Margaret Hughes" not in page.get_data(as_text=True)
+    if page.status_code != 302:
+        parse_page(page)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,233 @@
+"""Queries for the officers' flag queue.
+
+A page of the queue is two statements whatever the number of flags: the page's rows
+(each flag with the person it concerns, joined, never fetched per row) and a count that
+stops at ``COUNT_LIMIT``. Every order the queue offers is one an index on ``flags``
+already holds (see ``monitoring.models.flags``), so the database reads the page from an
+index instead of sorting every matching flag:
+
+- open or in review (``open_key`` set, which is exactly those statuses), by SLA due or
+  by when raised: the partial indexes on open flags;
+- one status, by SLA due or by when raised: the indexes led by status;
+- most severe first: one part per severity, each read in SLA order from an index, then
+  merged (a ``CASE`` over severity in ``ORDER BY`` would sort them all).
+
+Paging is by offset, bounded: at most ``COUNT_LIMIT`` flags are reachable, and the
+page asks officers to narrow the filters beyond that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, literal, or_, select, union_all
+from sqlalchemy.orm import Session
+
+from ledger.models import Person
+from monitoring.models import Flag, FlagStatus, Severity
+from portal.models import OFFICER_ROLES, User
+
+COUNT_LIMIT = 1000
+
+# The queue's status filter: open or in review, or one status.
+ACTIVE = "active"
+
+
+class QueueSort(StrEnum):
+    SLA = "sla"  # SLA due, soonest (most overdue) first
+    SEVERITY = "severity"  # most severe first, then SLA due
+    NEWEST = "newest"  # raised most recently first
+    OLDEST = "oldest"  # raised longest ago first
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which flags to list. Empty ``severities`` means any severity."""
+
+    status: str = ACTIVE  # ACTIVE, or a FlagStatus value
+    severities: tuple[Severity, ...] = ()
+    monitor: str | None = None
+    assignee: str | None = None
+    unassigned: bool = False
+    raised_after: datetime | None = None
+    raised_before: datetime | None = None
+    include_snoozed: bool = False
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    flag_id: int
+    title: str
+    monitor: str
+    severity: Severity
+    status: FlagStatus
+    assignee: str | None
+    sla_due_at: datetime
+    raised_at: datetime
+    snoozed_until: datetime | None
+    person_id: int | None
+    person_name: str | None
+    council_reference: str | None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    matching: int  # how many flags match, counted up to COUNT_LIMIT + 1
+    number: int  # this page's number, from 1
+    pages: int  # how many pages the reachable flags fill (at least 1)
+
+    @property
+    def beyond_limit(self) -> bool:
+        return self.matching > COUNT_LIMIT
+
+    @property
+    def reachable(self) -> int:
+        return min(self.matching, COUNT_LIMIT)
+
+
+_COLUMNS = (
+    Flag.id,
+    Flag.title,
+    Flag.monitor,
+    Flag.severity,
+    Flag.status,
+    Flag.assignee,
+    Flag.sla_due_at,
+    Flag.raised_at,
+    Flag.snoozed_until,
+    Flag.person_id,
+)
+
+
+def queue_page(
+    session: Session,
+    now: datetime,
+    filters: QueueFilter,
+    sort: QueueSort,
+    *,
+    number: int,
+    size: int,
+) -> QueuePage:
+    """Page ``number`` (moved into the pages there are) of the queue, and how many flags
+    match (see the module docstring)."""
+    matching = _bounded_count(session, filters, now, sort)
+    pages = max(1, -(-min(matching, COUNT_LIMIT) // size))
+    number = min(max(number, 1), pages)
+    offset, limit = (number - 1) * size, size
+    conditions = _conditions(filters, now)
+    if sort is QueueSort.SEVERITY:
+        flags = _by_severity(conditions, filters.severities, offset + limit)
+    else:
+        if filters.severities:
+            conditions.append(Flag.severity.in_(filters.severities))
+        flags = (
+            select(*_COLUMNS)
+            .where(*conditions)
+            .order_by(*_order(sort, Flag.__table__.c))
+            .limit(offset + limit)
+            .subquery()
+        )
+    # The page first, then the people on it: a join on one page, not on every candidate.
+    page = select(flags).order_by(*_order(sort, flags.c)).offset(offset).limit(limit).subquery()
+    rows = session.execute(
+        select(
+            page.c.id.label("flag_id"),
+            *(page.c[c.key] for c in _COLUMNS[1:]),
+            Person.full_name.label("person_name"),
+            Person.council_reference,
+        )
+        .outerjoin(Person, Person.id == page.c.person_id)
+        .order_by(*_order(sort, page.c))
+    ).all()
+    found = [QueueRow(**row._asdict()) for row in rows]
+    return QueuePage(found, matching, number, pages)
+
+
+def _order(sort: QueueSort, columns: Any) -> list[Any]:
+    """The sort's keys over ``columns`` (the table's, or a subquery's)."""
+    if sort is QueueSort.SEVERITY:
+        return [columns.rank.desc(), columns.sla_due_at, columns.id]
+    if sort is QueueSort.NEWEST:
+        return [columns.raised_at.desc(), columns.id.desc()]
+    if sort is QueueSort.OLDEST:
+        return [columns.raised_at, columns.id]
+    return [columns.sla_due_at, columns.id]
+
+
+def _conditions(filters: QueueFilter, now: datetime) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.status == ACTIVE:
+        # open_key is set exactly while a flag is open or in review: the partial indexes'
+        # condition, so the database can use them.
+        conditions.append(Flag.open_key.is_not(None))
+    else:
+        conditions.append(Flag.status == FlagStatus(filters.status))
+    if filters.monitor is not None:
+        conditions.append(Flag.monitor == filters.monitor)
+    if filters.unassigned:
+        conditions.append(Flag.assignee.is_(None))
+    elif filters.assignee is not None:
+        conditions.append(Flag.assignee == filters.assignee)
+    if filters.raised_after is not None:
+        conditions.append(Flag.raised_at >= filters.raised_after)
+        # Implied by the line above: a flag is never due before it was raised (SLA hours
+        # are above zero, and a new hit only brings the SLA forward to after it arrived).
+        # Said outright, it lets the database start an SLA-ordered index at the window
+        # rather than walk past every older flag (recent flags are the latest due).
+        conditions.append(Flag.sla_due_at >= filters.raised_after)
+    if filters.raised_before is not None:
+        conditions.append(Flag.raised_at < filters.raised_before)
+    if not filters.include_snoozed:
+        conditions.append(or_(Flag.snoozed_until.is_(None), Flag.snoozed_until <= now))
+    return conditions
+
+
+def _by_severity(
+    conditions: Sequence[ColumnElement[bool]], severities: Sequence[Severity], first: int
+) -> Any:
+    """The first ``first`` flags of each severity in SLA order, as one subquery."""
+    wanted = sorted(severities or list(Severity), key=lambda s: s.rank, reverse=True)
+    parts: list[Select[Any]] = []
+    for severity in wanted:
+        part = (
+            select(*_COLUMNS, literal(severity.rank).label("rank"))
+            .where(*conditions, Flag.severity == severity)
+            .order_by(Flag.sla_due_at, Flag.id)
+            .limit(first)
+            .subquery()
+        )
+        parts.append(select(part))
+    return union_all(*parts).subquery()
+
+
+def _bounded_count(session: Session, filters: QueueFilter, now: datetime, sort: QueueSort) -> int:
+    conditions = _conditions(filters, now)
+    if filters.severities:
+        conditions.append(Flag.severity.in_(filters.severities))
+    # Counted in the page's own order, so the database walks the same index as for the
+    # page (left to itself it may scan far more of a less fitting one to count).
+    found = (
+        select(Flag.id)
+        .where(*conditions)
+        .order_by(*_order(QueueSort.SLA if sort is QueueSort.SEVERITY else sort, Flag.__table__.c))
+        .limit(COUNT_LIMIT + 1)
+        .subquery()
+    )
+    return int(session.execute(select(func.count()).select_from(found)).scalar_one())
+
+
+def officers(session: Session) -> list[str]:
+    """The sign-in emails of active officers and senior officers: who a flag can be
+    assigned to."""
+    return list(
+        session.execute(
+            select(User.email)
+            .where(User.role.in_(OFFICER_ROLES), User.active.is_(True))
+            .order_by(User.email)
+        ).scalars()
+    )
