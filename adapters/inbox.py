@@ -8,7 +8,9 @@
 - ``deliver`` is the whole of it for a webhook: store and commit, then apply each new (or
   still unapplied) event and commit (only that commit waits for the disk: see
   ``_commit_stored``). A crash between the two loses nothing: the event stays
-  ``received`` and ``replay`` applies it later (``dpledger inbox replay``).
+  ``received`` and ``replay`` applies it later: the scheduler's ``inbox_replay`` job
+  (``replay_unapplied``) once the provider's real-time deadline has passed, or
+  ``dpledger inbox replay``.
 
 ``deliver`` and ``replay`` own their transactions (they commit); the rest flush only.
 """
@@ -344,3 +346,63 @@ def replay(
             report.outcomes[result.status] = report.outcomes.get(result.status, 0) + 1
             if on_event is not None:
                 on_event(result)
+
+
+# Parked for a cause that may pass by itself (the database was unreachable, locked or
+# chose this transaction to abort): worth trying again without anyone fixing anything.
+_TRANSIENT_ERRORS = frozenset(
+    {
+        "OperationalError",
+        "InterfaceError",
+        "DisconnectionError",
+        "TimeoutError",
+        "ConnectionError",
+        "DeadlockDetected",
+        "SerializationFailure",
+        "LockNotAvailable",
+    }
+)
+
+
+def is_transient(reason: str | None) -> bool:
+    """Whether a parked event's reason is an error that may pass by itself."""
+    prefix, _, rest = (reason or "").partition(": ")
+    return prefix == "error" and rest.partition(":")[0].strip() in _TRANSIENT_ERRORS
+
+
+def replay_unapplied(
+    session: Session,
+    clock: Clock,
+    *,
+    policy: AuthorisationPolicy | None = None,
+    max_attempts: int = 5,
+    limit: int = 500,
+) -> ReplayReport:
+    """The scheduler's ``inbox_replay``: apply stored events nobody applied, namely events
+    still ``received`` after the real-time deadline (the process stopped between storing
+    and applying them) and parked events whose reason is transient (a database error),
+    each tried at most ``max_attempts`` times. Events parked for a cause someone must fix
+    (an unknown card, a card status to reconcile, a malformed payload) wait for
+    ``dpledger inbox replay``.
+
+    Each event is applied and committed in a transaction of its own, so the ledger's lock
+    is held for one event at a time, never for the batch; ``session`` (the job's) is used
+    only to reach its database, and is left untouched."""
+    factory = sessionmaker(
+        bind=session.get_bind(), expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    with factory() as lookup:
+        candidates = inbox_repo.replay_candidates(
+            lookup,
+            received_before=clock.now() - REALTIME_DEADLINE,
+            max_attempts=max_attempts,
+            limit=limit,
+        )
+    ids = [
+        i
+        for i, status, reason in candidates
+        if status is InboxStatus.RECEIVED or is_transient(reason)
+    ]
+    if not ids:
+        return ReplayReport()
+    return replay(factory, clock, event_ids=ids, policy=policy)

@@ -41,6 +41,16 @@ def use_card_provider(factory: ProviderFactory) -> None:
     _provider_factory = factory
 
 
+_extra_jobs: list[Job] = []
+
+
+def use_jobs(jobs: list[Job]) -> None:
+    """Called by the composition root with jobs of the other parts (the adapters' inbox
+    replay, say), run by the scheduler beside monitoring's own."""
+    known = {job.name for job in _extra_jobs}
+    _extra_jobs.extend(job for job in jobs if job.name not in known)
+
+
 def _provider_for(session: Session) -> CardProviderCommands:
     if _provider_factory is None:
         return LoggingCardProvider()
@@ -179,7 +189,7 @@ def scheduler_command(
     sender = sender_from_environment()
     if not getattr(sender, "sends_mail", False):
         click.echo("notifications: no SMTP configured (DPLEDGER_SMTP_HOST), messages are logged")
-    jobs = _with_intervals(default_jobs(_provider_for, sender), every)
+    jobs = _with_intervals(default_jobs(_provider_for, sender) + _extra_jobs, every)
     if show_jobs:
         for job in jobs:
             click.echo(f"{job.name:32} {_schedule_words(job)}")

@@ -25,6 +25,7 @@ def main() -> None:
     """
     configure_logging_from_env()
     _use_card_provider()
+    _use_adapter_jobs()
 
 
 def _use_card_provider() -> None:
@@ -34,6 +35,24 @@ def _use_card_provider() -> None:
 
     settings = ProviderSettings.from_env(os.environ.get("DPLEDGER_ENV", "development"))
     use_card_provider(provider_factory(settings, SystemClock()))
+
+
+def _use_adapter_jobs() -> None:
+    """The scheduler also applies provider events nobody applied (adapters/inbox.py):
+    every minute, and once at start-up like every job."""
+    from sqlalchemy.orm import Session
+
+    from adapters.inbox import replay_unapplied
+    from ledger.clock import Clock
+    from monitoring.commands import use_jobs
+    from monitoring.scheduler import Job
+
+    def inbox_replay(session: Session, clock: Clock) -> str:
+        report = replay_unapplied(session, clock)
+        done = ", ".join(f"{n} {status.value}" for status, n in sorted(report.outcomes.items()))
+        return f"{report.total} replayed ({done or 'none waiting'}), {len(report.failed)} failed"
+
+    use_jobs([Job("inbox_replay", inbox_replay, every_seconds=60)])
 
 
 @main.group("db")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from adapters.models import UNAPPLIED, InboundDelivery, InboundEvent, InboxStatus
@@ -85,6 +86,33 @@ def unapplied_ids(
     if provider:
         query = query.where(InboundEvent.provider == provider)
     return list(session.execute(query.order_by(InboundEvent.id).limit(limit)).scalars())
+
+
+def replay_candidates(
+    session: Session, *, received_before: datetime, max_attempts: int, limit: int
+) -> list[tuple[int, InboxStatus, str | None]]:
+    """Events the scheduler may apply on its own, oldest first: received before
+    ``received_before`` and never applied, or parked after an error (``reason`` starting
+    ``error:``) fewer than ``max_attempts`` times. (id, status, reason) each."""
+    query = (
+        select(InboundEvent.id, InboundEvent.status, InboundEvent.reason)
+        .where(
+            or_(
+                and_(
+                    InboundEvent.status == InboxStatus.RECEIVED,
+                    InboundEvent.received_at <= received_before,
+                ),
+                and_(
+                    InboundEvent.status == InboxStatus.PARKED,
+                    InboundEvent.attempts < max_attempts,
+                    InboundEvent.reason.like("error: %"),
+                ),
+            )
+        )
+        .order_by(InboundEvent.id)
+        .limit(limit)
+    )
+    return [(i, status, reason) for i, status, reason in session.execute(query).all()]
 
 
 def list_events(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -9,10 +10,12 @@ from click.testing import CliRunner
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters import inbox
 from adapters.canonical import EventKind
-from adapters.simulated import SimulatedProvider
+from adapters.simulated import FORMAT, PROVIDER, SimulatedProvider
 from adapters.statement_file import HEADER
 from ledger.clock import FixedClock
+from ledger.service import Ledger
 from portal.cli import main
 from tests import factories
 
@@ -78,3 +81,26 @@ def test_inbox_list_and_replay(cli_db: sessionmaker[Session]) -> None:
     replayed = runner.invoke(main, ["inbox", "replay"])
     assert replayed.exit_code == 0, replayed.output
     assert "replayed 1 events: 1 parked" in replayed.output
+
+
+def test_the_scheduler_replays_the_inbox_at_start_up(cli_db: sessionmaker[Session]) -> None:
+    """`inbox_replay` is one of the scheduler's jobs (wired by the composition root), and
+    runs when it starts: an event stored before a crash is applied without anyone asking."""
+    listed = CliRunner().invoke(main, ["scheduler", "--jobs"])
+    assert listed.exit_code == 0 and "inbox_replay" in listed.output
+    clock = FixedClock(datetime.now(UTC) - timedelta(minutes=1))
+    with cli_db() as session:
+        _, budget, card = factories.budget_with_card(session, clock, loaded=10_000)
+        sim = SimulatedProvider(session, clock)
+        body = sim.body(sim.event(EventKind.FEE, card.provider_card_token, 250, event_id="f-9"))
+        inbox.store(
+            session, provider=PROVIDER, channel="webhook", body=body, headers={},
+            received_at=clock.now(), events=FORMAT.split(body, "webhook"),
+        )  # fmt: skip
+        session.commit()
+        budget_id = budget.id
+    result = CliRunner().invoke(main, ["scheduler", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "inbox_replay: ran (1 replayed (1 applied), 0 failed)" in result.output
+    with cli_db() as session:
+        assert Ledger(session, clock).balances(budget_id).posted == 10_000 - 250

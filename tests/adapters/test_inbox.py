@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters import inbox
 from adapters.canonical import EventKind
 from adapters.models import InboundEvent, InboxStatus
+from adapters.repositories import inbox as inbox_repo
 from adapters.simulated import FORMAT, PROVIDER, SimulatedProvider
 from adapters.statement_file import HEADER, import_statement
 from ledger.clock import FixedClock
@@ -185,3 +186,59 @@ def test_a_replay_leaves_a_young_event_to_the_delivery_applying_it(
     result = inbox.apply_event(session, inbox_id, clock, live=True)
     assert result.status is InboxStatus.APPLIED
     assert Ledger(session, clock).balances(budget.id).available == 4_100
+
+
+def test_the_scheduler_replays_what_nobody_applied(session: Session, clock: FixedClock) -> None:
+    """Received events past the deadline and events parked for a transient error are
+    applied; events parked for a cause someone must fix wait for an officer."""
+    who, budget, card = factories.budget_with_card(session, clock, loaded=5_000)
+    sim = SimulatedProvider(session, clock)
+    t = card.provider_card_token
+    crashed, young, transient, spent, needs_fix = (
+        sim.event(EventKind.FEE, t, 100, event_id="crashed"),
+        sim.event(EventKind.FEE, t, 200, event_id="young"),
+        sim.event(EventKind.FEE, t, 400, event_id="transient"),
+        sim.event(EventKind.FEE, t, 800, event_id="spent"),
+        sim.event(EventKind.FEE, "card-issued-later", 1_600, event_id="needs-fix"),
+    )
+    _store(session, sim, crashed)
+    for event, reason, attempts in (
+        (transient, "error: OperationalError: (psycopg.OperationalError) server closed", 1),
+        (spent, "error: OperationalError: database is locked", 5),
+    ):
+        (inbox_id,) = _store(session, sim, event)
+        row = inbox_repo.get_event(session, inbox_id)
+        assert row is not None
+        row.status, row.reason, row.attempts = InboxStatus.PARKED, reason, attempts
+    assert sim.send(needs_fix).json_body["results"][0]["status"] == "parked"
+    Enrolment(session, clock).issue_card(
+        who, kind=CardKind.PRIMARY, provider=PROVIDER, provider_card_token="card-issued-later",
+        last4="5555", budget=budget,
+    )  # fmt: skip
+    session.commit()
+    clock.advance(seconds=3)
+    _store(session, sim, young)
+
+    report = inbox.replay_unapplied(session, clock)
+
+    assert report.outcomes == {InboxStatus.APPLIED: 2}
+    statuses = {
+        name: _row(session, f"fee:{name}").status
+        for name in ("crashed", "young", "transient", "spent", "needs-fix")
+    }
+    assert statuses == {
+        "crashed": InboxStatus.APPLIED,
+        "young": InboxStatus.RECEIVED,
+        "transient": InboxStatus.APPLIED,
+        "spent": InboxStatus.PARKED,
+        "needs-fix": InboxStatus.PARKED,
+    }
+    assert Ledger(session, clock).balances(budget.id).posted == 5_000 - 100 - 400
+
+
+def test_transient_reasons() -> None:
+    assert inbox.is_transient("error: OperationalError: database is locked")
+    assert inbox.is_transient("error: InterfaceError: connection already closed")
+    assert not inbox.is_transient("error: KeyError: 'amount'")
+    assert not inbox.is_transient("unknown_card: no simulated card with token 'x'")
+    assert not inbox.is_transient(None)
