@@ -63,6 +63,8 @@ class Lease:
         self.holder = holder
         self.ttl = ttl
         self._held_until: datetime | None = None
+        # Called when this process takes the lease over (``build`` runs every job then).
+        self.on_taken: Callable[[], None] | None = None
 
     def renew(self) -> bool:
         """Take or renew the lease (its own short transaction). True while we hold it."""
@@ -77,6 +79,8 @@ class Lease:
         self._held_until = now + self.ttl if held else None
         if held and not was:
             log.info("scheduler %s holds the lease", self.holder)
+            if self.on_taken is not None:
+                self.on_taken()
         elif was and not held:
             log.warning("scheduler %s lost the lease", self.holder)
         return held
@@ -178,9 +182,9 @@ def default_jobs(
     *,
     monitor_every: int = 3600,
 ) -> list[Job]:
-    """Every monitor (hourly), scheduled loads (daily at 05:00 London time, and catching
-    up if the scheduler was down), hold expiry (hourly), notification dispatch (every
-    minute)."""
+    """Every monitor (hourly), scheduled loads (hourly: a day's loads are made at its first
+    run that day, and a run is idempotent, so a scheduler that takes over at any time
+    still makes them), hold expiry (hourly), notification dispatch (every minute)."""
     jobs = [
         Job(f"monitor:{monitor.name}", _monitor_work(monitor.name), every_seconds=monitor_every)
         for monitor in ALL_MONITORS
@@ -203,7 +207,7 @@ def default_jobs(
         return f"{r.sent} sent, {r.logged} logged, {r.retrying} to retry, {r.failed} failed"
 
     jobs += [
-        Job("scheduled_loads", loads, daily_at=(5, 0)),
+        Job("scheduled_loads", loads, every_seconds=3600),
         Job("hold_expiry", expiry, every_seconds=3600),
         Job("notifications", dispatch, every_seconds=60),
     ]
@@ -226,6 +230,8 @@ def build(
 
     The lease is renewed on a thread of its own, so busy jobs never delay it; jobs share
     a few threads (they mostly wait on the database, and SQLite writes one at a time).
+    Every job runs soon after start-up, and again whenever this process takes the lease
+    over, so nothing the previous holder left undone waits for its next turn.
     """
     # APScheduler 3 ships no type information.
     from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
@@ -255,4 +261,11 @@ def build(
             trigger = IntervalTrigger(seconds=job.every_seconds or 3600)
             first = now + timedelta(seconds=renew_seconds)
         scheduler.add_job(runner.run, trigger, args=[job], id=job.name, next_run_time=first)
+
+    def run_every_job_soon() -> None:
+        soon = runner.clock.now() + timedelta(seconds=1)
+        for job in jobs:
+            scheduler.modify_job(job.name, next_run_time=soon)
+
+    runner.lease.on_taken = run_every_job_soon
     return scheduler

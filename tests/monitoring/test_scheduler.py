@@ -22,12 +22,13 @@ from monitoring.dates import today as london_today
 from monitoring.models import AuditEntry, JobLock, MonitorRun, ScheduledLoadRun, SchedulerLease
 from monitoring.notifications import LogSender
 from monitoring.repositories import scheduling as repo
-from monitoring.scheduler import Job, JobRunner, Lease, default_jobs
+from monitoring.scheduler import Job, JobRunner, Lease, build, default_jobs
 from tests.monitoring.builders import World
 from tests.monitoring.fakes import RecordingProvider
 
 TTL = timedelta(seconds=30)
-JOB_NAMES = {job.name for job in default_jobs(lambda session: RecordingProvider(), LogSender())}
+JOBS = default_jobs(lambda session: RecordingProvider(), LogSender())
+JOB_NAMES = {job.name for job in JOBS}
 
 
 def marker_job(name: str = "marker", during=None) -> Job:
@@ -290,3 +291,27 @@ def test_two_scheduler_processes_one_killed_the_other_takes_over(engine, committ
     for monitor_runs in by_monitor.values():
         for earlier, later in itertools.pairwise(monitor_runs):
             assert earlier.finished_at <= later.started_at, logs
+
+
+# -- failover at any hour ---------------------------------------------------------------------
+
+
+def test_scheduled_loads_run_hourly_so_a_takeover_at_any_hour_makes_the_days_loads():
+    (loads,) = [j for j in JOBS if j.name == "scheduled_loads"]
+    assert (loads.every_seconds, loads.daily_at) == (3600, None)
+
+
+def test_a_scheduler_that_takes_the_lease_over_runs_every_job_soon(committed):
+    clock = FixedClock(datetime(2026, 4, 8, 4, 59, 50, tzinfo=UTC))
+    a, b = Lease(committed, clock, "A", TTL), Lease(committed, clock, "B", TTL)
+    assert a.renew()
+    scheduler = build(JobRunner(committed, clock, b), JOBS, renew_seconds=10)  # not started
+    assert not b.renew()
+    clock.advance(seconds=60)
+    assert a.renew()  # B has been waiting a minute while A ran the jobs
+    clock.advance(seconds=40)  # A died just before 05:00; B takes over at 05:00:30
+    assert b.renew()
+    soon = clock.now() + timedelta(seconds=1)
+    assert {job.id: job.next_run_time for job in scheduler.get_jobs() if job.id != "lease"} == {
+        job.name: soon for job in JOBS
+    }
