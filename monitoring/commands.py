@@ -3,7 +3,9 @@
 
 Telling the card provider goes through ``ledger.ports.CardProviderCommands``. Until the
 composition root calls ``use_card_provider`` with the adapters' implementation, a stand-in
-that only logs is used, and the scheduler says so when it starts.
+that only logs is used, and the scheduler says so when it starts. It should also call
+``use_provider_command_retry`` with the adapters' outbound commands, so the scheduler's
+``provider_commands`` job sends again the commands the provider failed to carry out.
 """
 
 from __future__ import annotations
@@ -26,13 +28,15 @@ from ledger.ports import CardProviderCommands
 from monitoring.models import Flag, MonitorWatermark
 from monitoring.monitors import ALL_MONITORS
 from monitoring.notifications import sender_from_environment
-from monitoring.provider import LoggingCardProvider
+from monitoring.provider import LoggingCardProvider, UnfinishedCommands
 from monitoring.repositories import flags as flags_repo
 from monitoring.runner import MonitorResult, run_all, run_monitor
 from monitoring.scheduler import Job
 
 ProviderFactory = Callable[[Session], CardProviderCommands]
+RetryFactory = Callable[[Session], UnfinishedCommands]
 _provider_factory: ProviderFactory | None = None
+_retry_factory: RetryFactory | None = None
 
 
 def use_card_provider(factory: ProviderFactory) -> None:
@@ -49,6 +53,19 @@ def use_jobs(jobs: list[Job]) -> None:
     replay, say), run by the scheduler beside monitoring's own."""
     known = {job.name for job in _extra_jobs}
     _extra_jobs.extend(job for job in jobs if job.name not in known)
+
+
+def use_provider_command_retry(factory: RetryFactory) -> None:
+    """Called by the composition root with ``session -> OutboundCommands`` (anything with
+    ``retry_unfinished``), for the scheduler's ``provider_commands`` job."""
+    global _retry_factory
+    _retry_factory = factory
+
+
+def _retry_for(session: Session) -> UnfinishedCommands:
+    if _retry_factory is None:
+        raise RuntimeError("no card-provider commands to retry: use_provider_command_retry")
+    return _retry_factory(session)
 
 
 def _provider_for(session: Session) -> CardProviderCommands:
@@ -189,7 +206,11 @@ def scheduler_command(
     sender = sender_from_environment()
     if not getattr(sender, "sends_mail", False):
         click.echo("notifications: no SMTP configured (DPLEDGER_SMTP_HOST), messages are logged")
-    jobs = _with_intervals(default_jobs(_provider_for, sender) + _extra_jobs, every)
+    if _retry_factory is None:
+        click.echo("provider commands: failed ones are not sent again (no retry configured)")
+    retry_for = _retry_for if _retry_factory is not None else None
+    own = default_jobs(_provider_for, sender, retry_for=retry_for)
+    jobs = _with_intervals(own + _extra_jobs, every)
     if show_jobs:
         for job in jobs:
             click.echo(f"{job.name:32} {_schedule_words(job)}")

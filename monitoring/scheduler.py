@@ -36,12 +36,14 @@ from monitoring.checkpoints import allow_commit_points
 from monitoring.errors import LeaseLost
 from monitoring.monitors import ALL_MONITORS
 from monitoring.notifications import Sender
+from monitoring.provider import UnfinishedCommands
 from monitoring.repositories import scheduling as repo
 from monitoring.runner import run_monitor
 
 log = logging.getLogger(__name__)
 
 Work = Callable[[Session, Clock], str]
+RETRY_LIMIT = 100  # provider commands sent again per run, oldest first
 
 
 def new_holder_id() -> str:
@@ -181,6 +183,7 @@ def default_jobs(
     sender: Sender,
     *,
     monitor_every: int = 3600,
+    retry_for: Callable[[Session], UnfinishedCommands] | None = None,
 ) -> list[Job]:
     """Every monitor (hourly), scheduled loads (hourly: a day's loads are made at its first
     run that day, and a run is idempotent, so a scheduler that takes over at any time
@@ -206,10 +209,20 @@ def default_jobs(
         r = notifications.dispatch(session, clock, sender)
         return f"{r.sent} sent, {r.logged} logged, {r.retrying} to retry, {r.failed} failed"
 
+    def retry_commands(session: Session, clock: Clock) -> str:
+        if retry_for is None:
+            return "no card provider configured: nothing to send again"
+        outcomes = retry_for(session).retry_unfinished(RETRY_LIMIT)
+        accepted = sum(1 for o in outcomes if o.accepted)
+        waiting = sum(1 for o in outcomes if o.retryable)
+        refused = len(outcomes) - accepted - waiting
+        return f"{accepted} carried out, {waiting} still failing, {refused} refused"
+
     jobs += [
         Job("scheduled_loads", loads, every_seconds=3600),
         Job("hold_expiry", expiry, every_seconds=3600),
         Job("notifications", dispatch, every_seconds=60),
+        Job("provider_commands", retry_commands, every_seconds=300),
     ]
     return jobs
 
