@@ -117,6 +117,11 @@ class CardPayment(Base):
     cash: Mapped[bool] = mapped_column(default=False)
     merchant_name: Mapped[str | None] = mapped_column(String(200))
     mcc: Mapped[str | None] = mapped_column(String(4))
+    # A payment in a foreign currency: what the merchant charged in its own currency
+    # (minor units), for display; the ledger moves the billed GBP. A clearing's figure
+    # replaces the authorisation's.
+    merchant_amount: Mapped[int | None] = mapped_column(BigInteger)
+    merchant_currency: Mapped[str | None] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

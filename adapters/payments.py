@@ -393,6 +393,8 @@ class CardPaymentEvents:
                         "cash": event.cash or mcc_codes.is_cash(event.mcc),
                         "merchant_name": event.merchant_name,
                         "mcc": event.mcc,
+                        "merchant_amount": event.merchant_amount,
+                        "merchant_currency": event.merchant_currency,
                         "created_at": self.clock.now(),
                     },
                 )
@@ -411,6 +413,16 @@ class CardPaymentEvents:
         if payment.mcc is None and event.mcc:
             payment.mcc = event.mcc
             payment.cash = payment.cash or mcc_codes.is_cash(event.mcc)
+        # What the merchant finally charged (a clearing) replaces what it asked for; money
+        # back (a refund) is not the payment's figure.
+        if (
+            event.merchant_amount is not None
+            and event.merchant_currency
+            and event.kind is not EventKind.REFUND
+            and (payment.merchant_amount is None or event.kind is EventKind.CLEARING)
+        ):
+            payment.merchant_amount = event.merchant_amount
+            payment.merchant_currency = event.merchant_currency
         return payment, created
 
     def _add_part(

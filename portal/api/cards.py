@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import url_for
 
+from adapters.repositories import payments as payments_repo
 from ledger.repositories import cards as cards_repo
 from ledger.service import Ledger, describe
 from portal.api.access import current_client, scoped
@@ -75,6 +76,7 @@ def card_transactions(card_id: int, after: int, limit: int) -> dict[str, Any]:
     page, more = found[:limit], len(found) > limit
     _accountable(card_id, "transactions")
     account = card.account_id
+    abroad = payments_repo.merchant_amounts(session, page)
     return {
         "transactions": [
             {
@@ -88,6 +90,8 @@ def card_transactions(card_id: int, after: int, limit: int) -> dict[str, Any]:
                 "description": describe(t),
                 "card_id": t.card_id,
                 "merchant_name": t.merchant_name,
+                "merchant_amount": abroad.get(t.id, (None, None))[0],
+                "merchant_currency": abroad.get(t.id, (None, None))[1],
                 "mcc": t.mcc,
                 "category": t.category,
                 "payee": t.payee,

@@ -90,6 +90,17 @@ class TransactionSchema(Schema):
     description = fields.String(required=True)
     card_id = fields.Integer(required=True, allow_none=True)
     merchant_name = fields.String(required=True, allow_none=True)
+    merchant_amount = Money(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "A card payment in a foreign currency: what the merchant "
+            "charged, in its currency (for display; `amount` is what the card was billed)"
+        },
+    )
+    merchant_currency = fields.String(
+        required=True, allow_none=True, metadata={"description": "ISO 4217, with merchant_amount"}
+    )
     mcc = fields.String(required=True, allow_none=True)
     category = fields.String(required=True, allow_none=True)
     payee = fields.String(required=True, allow_none=True)

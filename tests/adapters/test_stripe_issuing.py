@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from adapters import inbox, stripe_issuing
 from adapters.models import InboundDelivery, InboundEvent, InboxStatus
+from adapters.repositories import payments as payments_repo
 from adapters.webhooks import ProviderSecrets
 from ledger.clock import FixedClock
 from ledger.models import Card, CardStatus, Transfer
@@ -154,6 +155,14 @@ def test_foreign_merchant_currency_uses_the_billing_amount(
     r = _post(session, clock, sender, sender.envelope("issuing_authorization.request", auth))
     assert r.json_body == {"approved": True}
     assert _balances(session, clock, budget_id) == (LOADED, LOADED - 850)
+    payment = payments_repo.find(session, "stripe", "iauth_fx")
+    assert payment is not None
+    assert (payment.merchant_amount, payment.merchant_currency) == (1000, "EUR")
+    capture = sender.transaction("ipi_fx", "iauth_fx", -860)
+    capture["merchant_amount"], capture["merchant_currency"] = -1012, "eur"
+    _post(session, clock, sender, sender.envelope("issuing_transaction.created", capture))
+    session.refresh(payment)
+    assert (payment.merchant_amount, payment.merchant_currency) == (1012, "EUR")
 
 
 def test_capture_of_an_approved_authorisation_is_accepted_on_a_suspended_card(

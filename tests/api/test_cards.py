@@ -87,3 +87,35 @@ def test_bad_paging_arguments_are_422_per_field(api: Api) -> None:
                         ("after=x", "after"), ("colour=blue", "colour")):  # fmt: skip
         response = api.call("GET", f"/api/cards/{card.id}/transactions?{query}")
         assert name in problem_of(response, 422, "validation_failed")["errors"]["query"]
+
+
+def test_a_foreign_payment_shows_what_the_merchant_charged(api: Api) -> None:
+    """Billed in pounds, charged in euros: the euro figure is kept for display (the
+    clearing's replacing the authorisation's), on the payment's transfers only."""
+    card = api.card("ukbank", loaded=50_000)
+    token = card.provider_card_token
+
+    def event(kind: str, name: str, amount: str, **extra: str) -> dict[str, str]:
+        return {"kind": kind, "event_id": name, "occurred_at": "2026-04-20T09:00:00+00:00",
+                "card": token, "amount": amount, "payment_id": "eu-1", **extra}  # fmt: skip
+
+    events = [
+        event("authorisation_advice", "eu-1", "72.50", merchant_amount="85.00",
+              merchant_currency="EUR", merchant_name="Hôtel du Parc", mcc="7011"),
+        event("clearing", "eu-1-c", "73.40", merchant_amount="86.10", merchant_currency="EUR"),
+        event("refund", "eu-1-r", "10.00", merchant_amount="11.73", merchant_currency="EUR"),
+    ]  # fmt: skip
+    posted = api.call("POST", "/api/events", body={"events": events}).get_json()
+    assert [r["status"] for r in posted["results"]] == ["applied"] * 3
+    page = api.call("GET", f"/api/cards/{card.id}/transactions").get_json()
+    shown = [
+        (t["code"], t["phase"], t["amount"], t["merchant_amount"], t["merchant_currency"])
+        for t in page["transactions"]
+    ]
+    assert shown == [
+        ("load", "posted", "500.00", None, None),
+        ("card_spend", "pending", "72.50", "86.10", "EUR"),
+        ("card_spend", "post_pending", "72.50", "86.10", "EUR"),
+        ("card_spend", "posted", "0.90", "86.10", "EUR"),
+        ("refund", "posted", "10.00", None, None),
+    ]
