@@ -74,7 +74,8 @@ def drained_loads(
 ) -> list[Any]:
     """Loads since ``loaded_from`` after which more than ``percent`` of the amount left the
     account within ``hours`` (card spend, cash, and bank payments to payees the plan does
-    not agree: paying the agreed care agency the day after a load is normal)."""
+    not agree: paying the agreed care agency the day after a load is normal), net of
+    refunds and returned payments in the same hours."""
     load = aliased(Transfer, name="load")
     account = aliased(Account, name="a")
     plan = aliased(Plan, name="p")
@@ -92,6 +93,27 @@ def drained_loads(
         )
         .scalar_subquery()
     )
+    # Money that came back in the window (a refund, a returned payment) was not drained.
+    back = aliased(Transfer, name="back")
+    undone = aliased(Transfer, name="undone")
+    came_back = (
+        select(total(back.amount))
+        .where(
+            back.credit_account_id == load.credit_account_id,
+            back.effective_at >= load.effective_at,
+            back.effective_at <= window_end,
+            back.phase.in_(POSTED_PHASES),
+            or_(
+                back.code == TransferCode.REFUND,
+                and_(
+                    back.code == TransferCode.REVERSAL,
+                    exists().where(undone.id == back.reverses_id, undone.code.in_(SPEND_CODES)),
+                ),
+            ),
+        )
+        .scalar_subquery()
+    )
+    drained = drained - came_back
     return list(
         session.execute(
             select(

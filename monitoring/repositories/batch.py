@@ -53,6 +53,8 @@ SPEND_CODES = (
     TransferCode.FASTER_PAYMENT,
 )
 CASH_MCCS = ("6010", "6011")
+# Money back to a budget, netted from the spend it undoes (a reversal only of spend).
+MONEY_BACK_CODES = (TransferCode.REFUND, TransferCode.REVERSAL)
 WORK_MEM = os.environ.get("DPLEDGER_MONITOR_WORK_MEM", "256MB")
 ANALYSE_AFTER = 50_000  # batch rows
 
@@ -74,8 +76,8 @@ BATCH = Table(
     Column("merchant", String(200), nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("transfers", Integer, nullable=False),
-    Column("first_at", DateTime(timezone=True), nullable=False),
-    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("first_at", DateTime(timezone=True)),  # of money going out: None for refunds only
+    Column("last_at", DateTime(timezone=True)),
     Column("last_transfer_id", BigInteger, nullable=False),
     prefixes=["TEMPORARY"],
 )
@@ -138,43 +140,65 @@ def fill(session: Session, window: Any, period_from: date | None = None) -> None
 
 
 def batch_select(window: Any, period_from: date | None = None) -> Any:
-    """The window's posted spend and contributions, grouped by the batch key."""
+    """The window's posted spend and contributions, grouped by the batch key.
+
+    Money coming back is netted from the spend it undoes: a merchant's refund counts as
+    negative card spend (same MCC and merchant), and a reversal of a spend transfer (a
+    bank payment returned, say) as negative spend of the original's kind and payee. So
+    a refunded purchase is not unplanned spend, and allowances, patterns and under-spend
+    see what was really spent."""
     t = aliased(Transfer, name="t")
     account = aliased(Account, name="a")
     plan = aliased(Plan, name="p")
     day = london_date(t.effective_at)
     k = period_index(plan.starts_on, plan.period_weeks, day)
+    money_back = t.code.in_(MONEY_BACK_CODES)
     side = case(
-        (t.code == TransferCode.CONTRIBUTION, t.credit_account_id), else_=t.debit_account_id
+        (or_(t.code == TransferCode.CONTRIBUTION, money_back), t.credit_account_id),
+        else_=t.debit_account_id,
+    )
+    # What a reversal reverses, looked up only for reversals (few), not joined to all.
+    reversed_code = _of_reversed(t, "code")
+    code = case(
+        (t.code == TransferCode.REFUND, literal(TransferCode.CARD_SPEND.value, String(32))),
+        (t.code == TransferCode.REVERSAL, reversed_code),
+        else_=cast(t.code, String(32)),
     )
     keys: list[Any] = [
         plan.id.label("plan_id"),
         k.label("period_index"),
-        cast(t.code, String(32)).label("code"),
+        code.label("code"),
         cast(account.kind, String(32)).label("payer_kind"),
         func.coalesce(t.card_id, 0).label("card_id"),
         func.coalesce(t.mcc, "").label("mcc"),
         func.coalesce(t.category, "").label("category"),
-        func.coalesce(t.payee, "").label("payee"),
+        func.coalesce(
+            t.payee,
+            case((t.code == TransferCode.REVERSAL, _of_reversed(t, "payee"))),
+            "",
+        ).label("payee"),
         func.coalesce(t.merchant_name, "").label("merchant"),
     ]
     where = [
         *window.clauses(t),
         t.phase.in_(POSTED_PHASES),
-        t.code.in_((*SPEND_CODES, TransferCode.CONTRIBUTION)),
+        t.code.in_((*SPEND_CODES, TransferCode.CONTRIBUTION, *MONEY_BACK_CODES)),
+        or_(t.code != TransferCode.REVERSAL, reversed_code.in_(SPEND_CODES)),
         day >= plan.starts_on,
     ]
     if period_from is not None:
         where.append(
             k >= period_index(plan.starts_on, plan.period_weeks, literal(period_from, Date()))
         )
+    # Times and counts are of money going out; a group of refunds alone has no times.
+    out_at = case((money_back, None), else_=t.effective_at)
     return (
         select(
             *keys,
-            func.sum(t.amount).label("amount"),
-            func.count().label("transfers"),
-            func.min(t.effective_at).label("first_at"),
-            func.max(t.effective_at).label("last_at"),
+            func.sum(case((money_back, -t.amount), else_=t.amount)).label("amount"),
+            func.sum(case((money_back, 0), else_=1)).label("transfers"),
+            func.min(out_at).label("first_at"),
+            func.max(out_at).label("last_at"),
             func.max(t.id).label("last_transfer_id"),
         )
         .select_from(t)
@@ -188,6 +212,21 @@ def batch_select(window: Any, period_from: date | None = None) -> Any:
         )
         .where(*where)
         .group_by(*(key.element for key in keys))
+    )
+
+
+def _of_reversed(t: Any, column: str) -> Any:
+    """A column of the transfer ``t`` reverses."""
+    original = aliased(Transfer, name="original")
+    value = getattr(original, column)
+    if column == "code":
+        value = cast(value, String(32))
+    return (
+        select(value)
+        .select_from(original)
+        .where(original.id == t.reverses_id)
+        .correlate(t)
+        .scalar_subquery()
     )
 
 
@@ -293,8 +332,8 @@ def add_line_totals(session: Session, hi: int) -> None:
 
 
 def add_unplanned(session: Session, hi: int) -> None:
-    """Card spend in the batch that no plan line covers, with a category the MCC map
-    knows (council-blocked ones included, cash left to the cash monitor)."""
+    """Card spend in the batch, net of refunds, that no plan line covers, with a category
+    the MCC map knows (council-blocked ones included, cash left to the cash monitor)."""
     spend = _spend_rows((TransferCode.CARD_SPEND,))
     covered = KEY_LINES
     category = mcc.category_sql(spend.c.mcc, spend.c.category)
@@ -316,6 +355,7 @@ def add_unplanned(session: Session, hi: int) -> None:
         .outerjoin(covered, attribution.same_key(spend, covered))
         .where(
             covered.c.line_id.is_(None),
+            spend.c.amount > 0,
             category.is_not(None),
             category != mcc.CASH,
             spend.c.card_id != 0,
