@@ -81,7 +81,7 @@ def drained_loads(
     plan = aliased(Plan, name="p")
     t = aliased(Transfer, name="t")
     window_end = add_hours(load.effective_at, hours)
-    drained = (
+    paid_out = (
         select(total(t.amount))
         .where(
             t.debit_account_id == load.credit_account_id,
@@ -113,7 +113,7 @@ def drained_loads(
         )
         .scalar_subquery()
     )
-    drained = drained - came_back
+    drained = paid_out - came_back
     return list(
         session.execute(
             select(
