@@ -5,7 +5,9 @@ through the test client, with its history; bad input changing nothing; who may s
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,13 +16,14 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from ledger.clock import FixedClock
-from ledger.models import Account, AccountKind
+from ledger.models import Account, AccountKind, Transfer
 from monitoring.dates import start_of_day
 from monitoring.flags import Hit, Triage, raise_flags
 from monitoring.models import (
     DismissReason,
     Disposition,
     Flag,
+    FlagEvidence,
     FlagHistory,
     FlagNote,
     FlagStatus,
@@ -29,6 +32,7 @@ from monitoring.models import (
 )
 from monitoring.runner import run_all
 from monitoring.settings import MonitoringSettings
+from portal.formatting import london_datetime
 from portal.models import RecordView
 from tests.portal import portal_support as support
 from tests.portal.portal_support import (
@@ -52,7 +56,6 @@ HOLDERS = [
     "vivian.shaw@example.org",
     "john.shaw@example.org",
 ]
-DEMO_FLAGS = 7  # what the monitors find in the demo world on WEB_NOW
 
 
 def budget_of(session: Any, person_id: int) -> int:
@@ -125,6 +128,37 @@ def flag_id(web: Web, monitor: str, person_ref: str) -> int:
                 )
             ).scalar_one()
         )
+
+
+@dataclass(frozen=True)
+class Open:
+    id: int
+    monitor: str
+    severity: Severity
+    sla_due_at: datetime
+    raised_at: datetime
+    assignee: str | None
+
+
+def open_flags(web: Web) -> list[Open]:
+    """Every open or in-review flag, read plainly: the oracle the queue is checked against
+    (what the monitors find in the demo world is theirs to change)."""
+    with web.session() as session:
+        flags = session.execute(select(Flag).where(Flag.open_key.is_not(None))).scalars()
+        found = [
+            Open(f.id, f.monitor, f.severity, f.sla_due_at, f.raised_at, f.assignee) for f in flags
+        ]
+    return sorted(found, key=lambda f: (f.sla_due_at, f.id))
+
+
+def demo_flags(web: Web) -> int:
+    """How many flags the monitors raised over the demo world (all raised on WEB_NOW)."""
+    return len([f for f in open_flags(web) if f.raised_at == WEB_NOW])
+
+
+def pounds(pence: int) -> str:
+    """£1,234.56, worked out here (not with the app's filter)."""
+    return f"£{Decimal(pence) / 100:,.2f}"
 
 
 def greg_spend(web: Web) -> int:
@@ -201,43 +235,50 @@ def test_the_queue_lists_open_flags_by_time_to_act(web: Web) -> None:
     ids = queue_ids(response)
     high = flag_id(web, "rapid_drain", "DEMO-0004")
     critical = flag_id(web, "arrears", "DEMO-0003")
-    assert len(ids) == DEMO_FLAGS + 2
+    assert ids == [f.id for f in open_flags(web)]  # by time to act
     assert ids[:2] == [high, critical]  # due 7 days ago, then 1 day ago
-    with web.session() as session:
-        due = [session.get(Flag, i).sla_due_at for i in ids]  # type: ignore[union-attr]
-    assert due == sorted(due)
     document = parse_page(response)
     first_row = text_of(next(document.iterfind(".//tbody/tr")))
     for shown in ["Harry Hughes", "Rapid drain after a load", "High", "Open", "No one"]:
         assert shown in first_row
     assert "Overdue" in first_row and "10 days ago" in first_row
-    assert f"{DEMO_FLAGS + 2} flags match" in text_of(document)
+    assert f"{demo_flags(web) + 2} flags match" in text_of(document)
 
 
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [
-        ("severity=critical", [("arrears", "DEMO-0003")]),
-        (
-            "severity=critical&severity=high",
-            [("rapid_drain", "DEMO-0004"), ("arrears", "DEMO-0003")],
-        ),
-        ("monitor=surplus", [("surplus", "DEMO-0007")]),
-        ("age=over-7", [("rapid_drain", "DEMO-0004")]),
-        ("age=7&severity=critical", [("arrears", "DEMO-0003")]),
-        ("status=dismissed", []),
-    ],
-)
-def test_the_queue_filters(web: Web, query: str, expected: list[tuple[str, str]]) -> None:
+HIGH_OR_CRITICAL = (Severity.HIGH, Severity.CRITICAL)
+FILTERS: list[tuple[str, Any]] = [
+    ("severity=critical", lambda f: f.severity is Severity.CRITICAL),
+    ("severity=critical&severity=high", lambda f: f.severity in HIGH_OR_CRITICAL),
+    ("severity=low", lambda f: f.severity is Severity.LOW),
+    ("monitor=surplus", lambda f: f.monitor == "surplus"),
+    ("monitor=under_spend", lambda f: f.monitor == "under_spend"),
+    ("age=1", lambda f: f.raised_at >= WEB_NOW - timedelta(days=1)),
+    ("age=7", lambda f: f.raised_at >= WEB_NOW - timedelta(days=7)),
+    ("age=over-7", lambda f: f.raised_at < WEB_NOW - timedelta(days=7)),
+    ("age=over-28", lambda f: False),
+    (
+        "age=7&severity=critical",
+        lambda f: f.raised_at >= WEB_NOW - timedelta(days=7) and f.severity is Severity.CRITICAL,
+    ),
+]
+
+
+@pytest.mark.parametrize(("query", "matches"), FILTERS)
+def test_the_queue_filters(web: Web, query: str, matches: Any) -> None:
     response = signed_in(web, OFFICER).get(f"/officer/flags?{query}")
     assert response.status_code == 200
-    assert queue_ids(response) == [flag_id(web, m, ref) for m, ref in expected]
+    expected = [f.id for f in open_flags(web) if matches(f)]
+    assert queue_ids(response) == expected
+    assert query.startswith("age=over-28") or expected  # each filter finds something
 
 
-def test_the_queue_filters_by_age_and_monitor_over_many(web: Web) -> None:
+def test_the_queue_filters_pick_out_the_flags_raised_for_the_test(web: Web) -> None:
     client = signed_in(web, OFFICER)
-    assert len(queue_ids(client.get("/officer/flags?age=1"))) == DEMO_FLAGS
-    assert len(queue_ids(client.get("/officer/flags?monitor=under_spend"))) == 3
+    critical = flag_id(web, "arrears", "DEMO-0003")
+    assert queue_ids(client.get("/officer/flags?severity=critical")) == [critical]
+    old = queue_ids(client.get("/officer/flags?age=over-7"))
+    assert old == [flag_id(web, "rapid_drain", "DEMO-0004")]
+    assert queue_ids(client.get("/officer/flags?status=dismissed")) == []
 
 
 def test_the_queue_filters_by_assignee_and_status(web: Web) -> None:
@@ -252,7 +293,8 @@ def test_the_queue_filters_by_assignee_and_status(web: Web) -> None:
     assert queue_ids(client.get(f"/officer/flags?assignee={SENIOR}")) == [surplus]
     assert queue_ids(client.get("/officer/flags?status=in_review")) == [surplus]
     unassigned = queue_ids(client.get("/officer/flags?assignee=none"))
-    assert len(unassigned) == DEMO_FLAGS and greg not in unassigned and surplus not in unassigned
+    assert unassigned == [f.id for f in open_flags(web) if f.assignee is None]
+    assert greg not in unassigned and surplus not in unassigned
     text = page_text(client.get("/officer/flags?assignee=me"))
     assert OFFICER in text
 
@@ -322,7 +364,7 @@ def test_a_bad_filter_shows_an_error_and_the_default_queue(web: Web, query: str)
     response = signed_in(web, OFFICER).get(f"/officer/flags?{query}")
     assert response.status_code == 400
     assert "There is a problem" in error_summary(response)
-    assert len(queue_ids(response)) == DEMO_FLAGS + 2
+    assert queue_ids(response) == [f.id for f in open_flags(web)]
 
 
 # -- bulk assign and dismiss --------------------------------------------------------------
@@ -358,7 +400,7 @@ def test_bulk_dismiss_with_one_reason(web: Web) -> None:
         },
         "/officer/flags",
     )
-    assert "3 flags dismissed" in follow(client, response)
+    assert len(chosen) > 1 and f"{len(chosen)} flags dismissed" in follow(client, response)
     with web.session() as session:
         for flag in chosen:
             f = session.get(Flag, flag)
@@ -433,17 +475,38 @@ def test_a_flags_page_explains_it_with_evidence_plan_and_balance(web: Web) -> No
     assert response.status_code == 200
     document = parse_page(response)
     text = text_of(document)
-    assert "£24.99 was spent at Boots Pharmacy on 15 April 2026" in text
-    assert "Suggested: Contact the holder" in text
+    with web.session() as session:
+        flag = session.get(Flag, greg)
+        assert flag is not None
+        explanation = flag.explanation
+        named = session.execute(
+            select(FlagEvidence.transfer_ids).where(FlagEvidence.flag_id == greg)
+        ).scalars()
+        ids = sorted({i for found in named for i in found})
+        payments = session.execute(select(Transfer).where(Transfer.id.in_(ids))).scalars()
+        paid = [(t.effective_at, t.merchant_name, t.mcc, t.amount) for t in payments]
+        budget = session.get(Account, budget_of(session, web.world.people["DEMO-0001"]))
+        assert budget is not None
+        balance = budget.posted_balance
+    assert explanation in text and "Suggested: Contact the holder" in text
     # The payments behind the evidence: date, merchant, MCC, category, amount.
-    assert "15 April 2026 at 7:00am Card spend: Boots Pharmacy 5912 Drug Stores and " in text
-    assert "Pharmacies Wellbeing £24.99" in text
+    assert len(paid) == len(ids) >= 1
+    for when, merchant, mcc, amount in paid:
+        assert (merchant, mcc) == ("Boots Pharmacy", "5912")
+        row = f"{london_datetime(when)} Card spend: Boots Pharmacy 5912 Drug Stores and "
+        assert f"{row}Pharmacies Wellbeing {pounds(amount)}" in text
     assert "Homecare visits Care from an agency £720.00 a period Oakfield Care Agency" in text
-    # The chart, with its table alternative beside it.
+    # The chart, with its table alternative beside it: both end at the posted balance.
     svg = next(e for e in document.iter() if str(e.tag).endswith("svg") and e.get("role") == "img")
     assert svg.get("aria-describedby") == "balance-chart-summary"
-    assert "highest £1,670.02 on 8 April 2026" in text
-    assert "11 April 2026 £700.00 £970.02" in text
+    assert f"{pounds(balance)} at the end of 20 April 2026" in text
+    table = next(
+        t
+        for t in document.iter("table")
+        if "at the end of each day" in text_of(t.find("caption"))  # type: ignore[arg-type]
+    )
+    last_row = list(table.iterfind(".//tbody/tr"))[-1]
+    assert text_of(last_row).endswith(pounds(balance))
     assert "monitor Raised Spend not covered by the plan Status: Open Severity: Low" in text
 
 
@@ -451,7 +514,14 @@ def test_a_flags_page_shows_the_monitors_figures(web: Web) -> None:
     text = page_text(
         signed_in(web, OFFICER).get(f"/officer/flags/{flag_id(web, 'surplus', 'DEMO-0007')}")
     )
-    assert "Proposed clawback £33.50" in text and "Weeks of budget kept 8" in text
+    with web.session() as session:
+        (figures,) = session.execute(
+            select(FlagEvidence.figures).where(
+                FlagEvidence.flag_id == flag_id(web, "surplus", "DEMO-0007")
+            )
+        ).scalars()
+    assert f"Proposed clawback {pounds(figures['proposed_clawback'])}" in text
+    assert f"Surplus {pounds(figures['surplus'])}" in text and "Weeks of budget kept 8" in text
     assert "Day centre Day activities £480.00 a period" in text
 
 
