@@ -11,6 +11,7 @@ transaction. A decline carries a stable reason code.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -40,12 +41,33 @@ class DeclineReason:
     PAYMENT_SETTLED = "payment_already_settled"
 
 
+# The council-blocked categories (as the council's ``blocked_categories`` setting names
+# them) that a real-time decision can enforce, by merchant category code.
+BLOCKABLE_CATEGORIES: dict[str, frozenset[str]] = {
+    "gambling": mcc_codes.GAMBLING_MCCS,
+    "alcohol": mcc_codes.ALCOHOL_MCCS,
+    "tobacco": mcc_codes.TOBACCO_MCCS,
+    "quasi_cash": mcc_codes.QUASI_CASH_MCCS,
+    "cash": mcc_codes.CASH_MCCS,
+}
+
+
 @dataclass(frozen=True)
 class AuthorisationPolicy:
-    """The council's rules for real-time decisions."""
+    """The council's rules for real-time decisions. A blocked category is still approved
+    where the person's plan has a line agreeing that merchant category (an exception)."""
 
     blocked_mccs: frozenset[str] = field(default=mcc_codes.DEFAULT_BLOCKED_MCCS)
     currency: str = "GBP"
+
+    @classmethod
+    def blocking(cls, categories: Iterable[str]) -> AuthorisationPolicy:
+        """A policy blocking the named categories (``BLOCKABLE_CATEGORIES``; names a real-
+        time decision cannot tell by merchant category are left to monitoring)."""
+        blocked: frozenset[str] = frozenset()
+        for name in categories:
+            blocked |= BLOCKABLE_CATEGORIES.get(name, frozenset())
+        return cls(blocked_mccs=blocked)
 
 
 @dataclass(frozen=True)
@@ -88,7 +110,9 @@ def decide(
     # Serialise with every other posting before reading what cash has been used.
     postings.lock_head(session)
     reason = None
-    if request.mcc in policy.blocked_mccs:
+    if request.mcc in policy.blocked_mccs and not _agreed_exception(
+        session, clock, card, request.mcc
+    ):
         reason = DeclineReason.BLOCKED_CATEGORY
     elif request.cash and not cash_allowed(session, clock, card, request.amount):
         reason = DeclineReason.CASH_ALLOWANCE_EXCEEDED
@@ -121,6 +145,12 @@ def cash_allowed(session: Session, clock: Clock, card: CardRef, amount: int) -> 
     start = period_start(plan.starts_on, plan.period_weeks, today)
     used = plans_repo.cash_used_since(session, card.budget_account_id, london_midnight(start))
     return used + amount <= plan.cash_allowance_per_period
+
+
+def _agreed_exception(session: Session, clock: Clock, card: CardRef, mcc: str) -> bool:
+    """Whether the person's plan agrees this (otherwise blocked) merchant category."""
+    today = clock.now().astimezone(LONDON).date()
+    return mcc in plans_repo.agreed_merchant_categories(session, card.budget_account_id, today)
 
 
 def period_start(starts_on: date, period_weeks: int, today: date) -> date:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ledger.models import Account, Phase, Plan, PlanStatus, Transfer, TransferCode
+from ledger.models import Account, Phase, Plan, PlanLine, PlanStatus, Transfer, TransferCode
 
 
 def active_plan(session: Session, budget_account_id: int, on: date) -> Plan | None:
@@ -49,3 +49,14 @@ def cash_used_since(session: Session, budget_account_id: int, since: datetime) -
         )
     ).scalar_one()
     return int(total)
+
+
+def agreed_merchant_categories(session: Session, budget_account_id: int, on: date) -> set[str]:
+    """The merchant categories the lines of the budget's active plan agree on ``on``."""
+    plan = active_plan(session, budget_account_id, on)
+    if plan is None:
+        return set()
+    rows = session.execute(
+        select(PlanLine.merchant_categories).where(PlanLine.plan_id == plan.id)
+    ).scalars()
+    return {str(mcc) for listed in rows for mcc in (listed or [])}

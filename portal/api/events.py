@@ -12,6 +12,7 @@ from adapters import api_events
 from portal.api.access import current_client, scoped
 from portal.api.blueprint import ApiBlueprint
 from portal.api.idempotency import idempotent
+from portal.api.policy import authorisation_policy
 from portal.api.problems import PROBLEM_JSON, register_problem_handlers
 from portal.api.schemas import EventsInSchema, EventsOutSchema
 from portal.app import clock, db_session
@@ -42,11 +43,13 @@ register_problem_handlers(events_api)
     "changes nothing.",
 )
 def post_events(_events: dict[str, Any]) -> Response:
+    session = db_session()
     answer = api_events.handle_events(
-        db_session(),
+        session,
         request.get_data(cache=True),
         clock(),
         provider=current_client().provider,
+        policy=authorisation_policy(session),
     )
     mimetype = "application/json" if answer.status < 400 else PROBLEM_JSON
     return Response(json.dumps(answer.json_body), status=answer.status, mimetype=mimetype)

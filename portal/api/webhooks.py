@@ -14,6 +14,7 @@ from adapters import marqeta, stripe_issuing
 from adapters.marqeta_gateway import handle_gateway
 from adapters.webhooks import ProviderSecrets, WebhookResponse
 from portal.api.blueprint import ApiBlueprint
+from portal.api.policy import authorisation_policy
 from portal.api.problems import register_problem_handlers
 from portal.api.schemas import JitAnswerSchema, MarqetaAnswerSchema, StripeAnswerSchema
 from portal.app import clock, db_session
@@ -63,7 +64,11 @@ def _delivery() -> tuple[bytes, dict[str, Any]]:
 @webhooks_api.alt_response(400, "BAD_REQUEST")
 def stripe_webhook() -> Response:
     body, headers = _delivery()
-    return _send(stripe_issuing.handle_webhook(db_session(), body, headers, clock(), secrets()))
+    session = db_session()
+    policy = authorisation_policy(session)
+    return _send(
+        stripe_issuing.handle_webhook(session, body, headers, clock(), secrets(), policy=policy)
+    )
 
 
 @webhooks_api.route("/marqeta", methods=["POST"])
@@ -79,7 +84,9 @@ def stripe_webhook() -> Response:
 @webhooks_api.alt_response(401, "UNAUTHORIZED")
 def marqeta_webhook() -> Response:
     body, headers = _delivery()
-    return _send(marqeta.handle_webhook(db_session(), body, headers, clock(), secrets()))
+    session = db_session()
+    policy = authorisation_policy(session)
+    return _send(marqeta.handle_webhook(session, body, headers, clock(), secrets(), policy=policy))
 
 
 @webhooks_api.route("/marqeta/gateway", methods=["POST"])
@@ -100,4 +107,6 @@ def marqeta_webhook() -> Response:
 @webhooks_api.alt_response(401, "UNAUTHORIZED")
 def marqeta_gateway() -> Response:
     body, headers = _delivery()
-    return _send(handle_gateway(db_session(), body, headers, clock(), secrets()))
+    session = db_session()
+    policy = authorisation_policy(session)
+    return _send(handle_gateway(session, body, headers, clock(), secrets(), policy=policy))

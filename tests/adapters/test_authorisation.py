@@ -145,3 +145,39 @@ def test_a_retried_request_gets_the_same_answer(session: Session, clock: FixedCl
     Ledger(session, clock).load(budget.id, 10_000, source="test", key="more")
     again = decide(session, clock, ref, _request("r1", 5_000), source="simulated")
     assert (declined.approved, again.approved, again.reason) == (False, False, "insufficient_funds")
+
+
+def test_a_policy_from_the_councils_blocked_categories(session: Session, clock: FixedClock) -> None:
+    policy = AuthorisationPolicy.blocking(["gambling", "alcohol", "no_such_category"])
+    assert policy.blocked_mccs == DEFAULT_BLOCKED_MCCS | ALCOHOL_MCCS
+    _, _, card = factories.budget_with_card(session, clock, loaded=10_000)
+    ref = card_ref(session, "simulated", card.provider_card_token)
+    assert ref is not None
+    wine = decide(session, clock, ref, _request("w1", 100, "5921"), source="sim", policy=policy)
+    assert wine.reason == "blocked_category"
+
+
+def test_a_plan_line_agreeing_a_blocked_category_is_an_exception(
+    session: Session, clock: FixedClock
+) -> None:
+    """As monitoring does, a real-time block gives way where the plan agrees the category."""
+    enrol = Enrolment(session, clock)
+    who = factories.person(session, clock)
+    budget = enrol.open_personal_budget(who)
+    enrol.agree_plan(
+        who, budget, kind=PlanKind.CARE_AND_SUPPORT, budget_per_period=100_000,
+        starts_on=date(2026, 3, 9), review_date=date(2026, 9, 1),
+        lines=[PlanLineSpec(PlanCategory.DAY_ACTIVITY, "Social club", 10_000,
+                            merchant_categories=["5813"])],
+    )  # fmt: skip
+    card = enrol.issue_card(
+        who, kind=CardKind.PRIMARY, provider="simulated",
+        provider_card_token=f"club-{who.id}", last4="2222", budget=budget,
+    )  # fmt: skip
+    Ledger(session, clock).load(budget.id, 10_000, source="test", key=f"club-{budget.id}")
+    ref = card_ref(session, "simulated", card.provider_card_token)
+    assert ref is not None
+    policy = AuthorisationPolicy.blocking(["gambling", "alcohol"])
+    club = decide(session, clock, ref, _request("x1", 500, "5813"), source="sim", policy=policy)
+    shop = decide(session, clock, ref, _request("x2", 500, "5921"), source="sim", policy=policy)
+    assert (club.approved, shop.reason) == (True, "blocked_category")

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from adapters.models import InboundEvent, InboxStatus
 from ledger.models import Card
 from ledger.service import Ledger
+from monitoring.settings import set_setting
 from tests.adapters.marqeta_support import MarqetaSender, basic
 from tests.adapters.stripe_support import SECRET, StripeSender, fixture
 from tests.api.api_support import Api, problem_of
@@ -201,3 +202,39 @@ class TestMarqeta:
                 select(InboundEvent.status).where(InboundEvent.provider == "marqeta")
             ).all()
         assert statuses == [InboxStatus.APPLIED, InboxStatus.APPLIED]
+
+
+def test_real_time_decisions_follow_the_councils_blocked_categories(api: Api) -> None:
+    """Until the council sets its blocked categories, real time blocks gambling only; once
+    it has, every real-time route (Stripe, Marqeta's gateway, canonical events) follows."""
+    card = api.card("stripe", LOADED)
+    sender = StripeSender(api.clock, card.provider_card_token)
+
+    def ask(auth_id: str) -> dict:
+        auth = sender.authorization(auth_id, pending=500, mcc="5921")
+        return _stripe(
+            api, sender, sender.envelope("issuing_authorization.request", auth)
+        ).get_json()
+
+    assert ask("iauth_wine1") == {"approved": True}
+    with api.sessions() as session:
+        set_setting(
+            session, api.clock, "blocked_categories", ["gambling", "alcohol"],
+            officer="officer@example.org", reason="Council decision 2026/14",
+        )  # fmt: skip
+        session.commit()
+    assert ask("iauth_wine2") == {
+        "approved": False,
+        "metadata": {"decline_reason": "blocked_category"},
+    }
+    mq = api.card("marqeta", LOADED)
+    m = MarqetaSender(api.clock, mq.provider_card_token)
+    body = m.jit("h-wine", "5.00", mcc="5921")
+    declined = api.call("POST", GATEWAY, token=None, data=body, headers=m.gateway_headers())
+    assert declined.get_json()["jit_funding"]["decline_reason"] == "INVALID_MERCHANT"
+    uk = api.card("ukbank", LOADED)
+    request = {"kind": "authorisation_request", "event_id": "uk-wine", "payment_id": "uk-wine",
+               "occurred_at": "2026-04-20T09:00:00+00:00", "card": uk.provider_card_token,
+               "amount": "5.00", "mcc": "5921"}  # fmt: skip
+    (result,) = api.call("POST", "/api/events", body={"events": [request]}).get_json()["results"]
+    assert (result["approved"], result["decline_reason"]) == (False, "blocked_category")
