@@ -143,17 +143,22 @@ def test_a_job_that_lost_the_lease_keeps_the_loads_it_committed(committed):
     clock.current = at(DUE, 5)
     lease = Lease(committed, clock, "A", timedelta(seconds=30))
     assert lease.renew()
-    other = Lease(committed, clock, "B", timedelta(seconds=30))
 
     class StallingProvider(RecordingProvider):
         def send(self, card_id, command, *, key, amount=None, reason=None) -> CommandOutcome:
-            clock.advance(seconds=45)  # A stalls while telling the provider; B takes over
-            assert other.renew()
+            clock.advance(seconds=45)  # A stalls past its lease while telling the provider
             return super().send(card_id, command, key=key, amount=amount, reason=reason)
 
     outcome = JobRunner(committed, clock, lease).run(loads_job(StallingProvider()))
     assert not outcome.ran and "rolled back" in outcome.detail
     with committed() as session:
         (run,) = session.execute(select(ScheduledLoadRun)).scalars().all()
-        # The load itself was committed before the provider was called: B tells it.
+        # The load itself was committed before the provider was called.
         assert run.status is ScheduledLoadStatus.LOADED and run.provider_told_at is None
+    # The next holder tells the provider, under the load's key.
+    other = Lease(committed, clock, "B", timedelta(seconds=30))
+    assert other.renew()
+    provider = RecordingProvider()
+    assert JobRunner(committed, clock, other).run(loads_job(provider)).ran
+    (told,) = provider.commands(CardCommand.LOAD)
+    assert told.key == f"scheduled-load:{run.plan_id}:{DUE}"
