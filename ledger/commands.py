@@ -1,4 +1,8 @@
-"""``dpledger ledger …``: check the books from the command line."""
+"""``dpledger ledger …``: check the books from the command line.
+
+Each command reads in one read-only snapshot (``ledger.db.read_only_snapshot``): its
+statements agree with each other while postings go on, and it never blocks them.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import click
 
 from ledger.chain import verify_chain
 from ledger.checks import check_balances
-from ledger.db import make_engine, make_session_factory, unit_of_work
+from ledger.db import make_engine, read_only_snapshot
 
 
 @click.group("ledger")
@@ -21,7 +25,7 @@ def verify_command() -> None:
     Exits 0 when the chain is whole, 1 when it is broken.
     """
     engine = make_engine()
-    with unit_of_work(make_session_factory(engine)) as session:
+    with read_only_snapshot(engine) as session:
         report = verify_chain(session)
     engine.dispose()
     if report.ok:
@@ -37,7 +41,7 @@ def check_command() -> None:
     """Check the trial balance is zero and every account's totals are the fold of its
     transfers. Exits 0 when the books balance, 1 otherwise, listing each problem."""
     engine = make_engine()
-    with unit_of_work(make_session_factory(engine)) as session:
+    with read_only_snapshot(engine) as session:
         report = check_balances(session)
     engine.dispose()
     if report.ok:

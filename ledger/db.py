@@ -4,6 +4,11 @@ SQLite is the embedded default (WAL, foreign keys on, a busy timeout, and every
 transaction opened with ``BEGIN IMMEDIATE`` so that a read-then-write unit of work can
 never fail half-way with ``SQLITE_BUSY_SNAPSHOT``). PostgreSQL is production; the same
 models and migrations serve both.
+
+Read-only work that must see one state of the whole database (``dpledger ledger verify``
+and ``check``) runs in ``read_only_snapshot`` instead: a REPEATABLE READ, READ ONLY
+transaction on PostgreSQL, and a plain deferred ``BEGIN`` on SQLite, where WAL gives the
+reader a snapshot from its first read without taking the write lock.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+# A connection execution option: begin SQLite transactions with a deferred BEGIN.
+_READ_ONLY_OPTION = "dpledger_read_only"
 
 # SQLite only makes INTEGER PRIMARY KEY an alias of the rowid; BIGINT elsewhere.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -115,7 +123,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(_READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -125,6 +136,30 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 def is_sqlite(session: Session) -> bool:
     bind = session.get_bind()
     return bind.dialect.name == "sqlite"
+
+
+@contextmanager
+def read_only_snapshot(engine: Engine) -> Iterator[Session]:
+    """A session over one read-only transaction that sees a single state of the database.
+
+    Reads spread over several statements then agree with each other even while postings
+    commit: on PostgreSQL the transaction is REPEATABLE READ and READ ONLY (under READ
+    COMMITTED each statement would see a newer state); on SQLite it opens with a deferred
+    ``BEGIN``, so it holds no write lock, and WAL keeps its snapshot from its first read.
+    Nothing is committed: the transaction is rolled back at the end.
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        else:
+            connection.execution_options(**{_READ_ONLY_OPTION: True})
+        with Session(bind=connection, expire_on_commit=False) as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
 
 
 @contextmanager
