@@ -9,7 +9,11 @@
 - above ``clawback_second_approval_above_pence`` a second officer approves, never the
   proposer; approving is a recovery decision, so the advocacy question must be answered
   (``monitoring.advocacy``);
-- the holder is told when it is approved and has ``clawback_response_days`` to respond;
+- the holder is sent a notice when it is approved, and has ``clawback_response_days`` to
+  respond from the day it was sent: by email (the outbox marks it sent; the
+  ``notifications`` job then opens the window, ``record_sent_notices``) or by letter (an
+  officer records the date it was posted, ``record_notice_sent``). Until then it cannot
+  be executed: a notice only logged (no mail server, no address) is not a notice;
 - executed once: a ledger clawback under the stable key ``clawback:<id>`` (a retry after a
   crash returns the same transfer) and a provider unload under its own stable key. It is
   checked again against what is available at the time, so it never overdraws.
@@ -20,7 +24,7 @@ routed to a review, never to recovery.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -29,23 +33,25 @@ from sqlalchemy.orm import Session
 from ledger.clock import Clock
 from ledger.errors import InvalidAmount, InvalidRecord, UnknownRecord
 from ledger.models import Plan
-from ledger.ports import CardCommand, CardProviderCommands
+from ledger.ports import CardCommand, CardProviderCommands, CommandOutcome
 from ledger.service import Ledger
 from monitoring import advocacy, surplus
 from monitoring.audit import record_action, require_officer, require_reason
-from monitoring.dates import today
+from monitoring.dates import london_date, start_of_day, today
 from monitoring.errors import (
     ExceedsRecoverable,
     InvalidTransition,
+    NoticeNotSent,
     ResponseWindowOpen,
     SecondOfficerRequired,
 )
-from monitoring.flags import Triage
+from monitoring.flags import SYSTEM, Triage
 from monitoring.models import ClawbackProposal, ClawbackStatus, Flag, SuggestedAction
 from monitoring.monitors.base import long_date, pounds
 from monitoring.notifications import Message, enqueue
 from monitoring.repositories import cards as cards_repo
 from monitoring.repositories import flags as flags_repo
+from monitoring.repositories import notifications as notices_repo
 from monitoring.repositories import plans as plans_repo
 from monitoring.settings import MonitoringSettings, load_settings
 
@@ -174,16 +180,33 @@ class Clawbacks:
             {"status": "proposed"},
             {"status": "approved", "urgent": urgent},
         )
-        respond_by = today(self.clock) + timedelta(days=self.settings.clawback_response_days)
-        proposal.status = ClawbackStatus.HOLDER_NOTIFIED
-        proposal.holder_notified_at, proposal.respond_by = now, respond_by
+        # The window opens when the notice is sent, on or after today: the date it gives
+        # the holder is never earlier than the one they will have.
+        earliest = today(self.clock) + timedelta(days=self.settings.clawback_response_days)
         self.session.flush()
         enqueue(
             self.session,
             self.clock,
-            [_notice(proposal, respond_by)],
+            [_notice(proposal, earliest)],
             officer_email=self.settings.officer_email,
         )
+        return proposal
+
+    def record_notice_sent(
+        self, proposal_id: int, *, sent_on: date, officer: str, reason: str
+    ) -> ClawbackProposal:
+        """Record that the holder's notice was sent by letter on ``sent_on`` (the email was
+        not sent, or they have no email address): the response window counts from then."""
+        officer, reason = require_officer(officer), require_reason(reason)
+        proposal = self._get(proposal_id, LIVE, lock=True)
+        self._notice_sent(proposal)
+        if proposal.status is not ClawbackStatus.APPROVED:
+            raise InvalidTransition(_not_awaiting_notice(proposal))
+        approved_on = london_date(proposal.approved_at) if proposal.approved_at else None
+        if sent_on > today(self.clock) or (approved_on is not None and sent_on < approved_on):
+            raise InvalidRecord("the letter must have been sent between approval and today")
+        sent_at = self.clock.now() if sent_on == today(self.clock) else start_of_day(sent_on)
+        self._notified(proposal, sent_at, sent_on, "letter", officer, reason)
         return proposal
 
     def record_holder_response(
@@ -191,7 +214,7 @@ class Clawbacks:
     ) -> ClawbackProposal:
         officer = require_officer(officer)
         response = require_reason(response)
-        proposal = self._get(proposal_id, (ClawbackStatus.HOLDER_NOTIFIED,))
+        proposal = self._get(proposal_id, (ClawbackStatus.APPROVED, ClawbackStatus.HOLDER_NOTIFIED))
         proposal.holder_response = response
         self.session.flush()
         self._audit(proposal, officer, "clawback_holder_responded", response, {}, {})
@@ -214,12 +237,16 @@ class Clawbacks:
         return proposal
 
     def execute(self, proposal_id: int, *, officer: str, reason: str) -> ClawbackProposal:
-        """Recover the money: once, even when retried. Waits for the holder's response
-        window to close unless they have responded."""
+        """Recover the money: once, even when retried. Only once the holder's notice has
+        been sent, and then after their response window (from the day it was sent) unless
+        they have responded."""
         officer, reason = require_officer(officer), require_reason(reason)
         proposal = self._get(proposal_id, (*LIVE, ClawbackStatus.EXECUTED), lock=True)
         if proposal.status is ClawbackStatus.EXECUTED:
             return proposal
+        self._notice_sent(proposal)
+        if proposal.status is ClawbackStatus.APPROVED:
+            raise NoticeNotSent(_not_awaiting_notice(proposal))
         if proposal.status is not ClawbackStatus.HOLDER_NOTIFIED:
             raise InvalidTransition(
                 "a clawback is approved and the holder told before it is executed"
@@ -276,6 +303,37 @@ class Clawbacks:
         return proposal
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _notice_sent(self, proposal: ClawbackProposal) -> None:
+        """If the holder's emailed notice has been sent since, open the window now."""
+        if proposal.status is not ClawbackStatus.APPROVED:
+            return
+        sent_at = notices_repo.sent_at(self.session, notice_key(proposal.id))
+        if sent_at is not None:
+            self._notified(proposal, sent_at, london_date(sent_at), "email", SYSTEM, "emailed")
+
+    def _notified(
+        self,
+        proposal: ClawbackProposal,
+        sent_at: datetime,
+        sent_on: date,
+        how: str,
+        officer: str,
+        reason: str,
+    ) -> None:
+        respond_by = sent_on + timedelta(days=self.settings.clawback_response_days)
+        proposal.status = ClawbackStatus.HOLDER_NOTIFIED
+        proposal.holder_notified_at, proposal.holder_notified_how = sent_at, how
+        proposal.respond_by = respond_by
+        self.session.flush()
+        self._audit(
+            proposal,
+            officer,
+            "clawback_holder_notified",
+            reason,
+            {"status": "approved"},
+            {"status": "holder_notified", "how": how, "respond_by": respond_by.isoformat()},
+        )
 
     def _check_amount(self, amount: int, calc: surplus.SurplusCalculation) -> None:
         if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
@@ -336,6 +394,48 @@ class Clawbacks:
         )
 
 
+def record_sent_notices(session: Session, clock: Clock) -> int:
+    """Open the response window of every approved clawback whose emailed notice has been
+    sent (run after each dispatch by the ``notifications`` job). Returns how many."""
+    waiting = notices_repo.approved_clawbacks_with_sent_notice(session)
+    if not waiting:
+        return 0
+    clawbacks = Clawbacks(session, clock, _NoCommands())
+    for proposal in waiting:
+        clawbacks._notice_sent(proposal)
+    return len(waiting)
+
+
+class _NoCommands:
+    """Opening a response window tells the card provider nothing."""
+
+    def send(
+        self,
+        card_id: int,
+        command: CardCommand,
+        *,
+        key: str,
+        amount: int | None = None,
+        reason: str | None = None,
+    ) -> CommandOutcome:
+        raise InvalidTransition("no card command is sent while recording a notice")
+
+
+def notice_key(proposal_id: int) -> str:
+    return f"clawback-notice|{proposal_id}"
+
+
+def _not_awaiting_notice(proposal: ClawbackProposal) -> str:
+    if proposal.status is ClawbackStatus.APPROVED:
+        return (
+            "the holder's notice has not been sent yet: wait for the email to go, or record "
+            "the date a letter was sent"
+        )
+    sent = proposal.holder_notified_at
+    told = f", {long_date(london_date(sent))}" if sent is not None else ""
+    return f"the holder was already told ({proposal.holder_notified_how}{told})"
+
+
 def _notice(proposal: ClawbackProposal, respond_by: date) -> Message:
     body = (
         "Hello,\n\n"
@@ -349,7 +449,7 @@ def _notice(proposal: ClawbackProposal, respond_by: date) -> Message:
         "With best wishes,\nThe direct payments team"
     )
     return Message(
-        dedupe_key=f"clawback-notice|{proposal.id}",
+        dedupe_key=notice_key(proposal.id),
         audience="holder",
         person_id=proposal.person_id,
         subject="About the money on your direct payment card",

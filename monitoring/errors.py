@@ -34,6 +34,12 @@ class ResponseWindowOpen(DomainError):
     http_status = 409
 
 
+class NoticeNotSent(DomainError):
+    code = "notice_not_sent"
+    title = "The holder has not been told yet"
+    http_status = 409
+
+
 class AdvocateRequired(DomainError):
     code = "advocate_required"
     title = "The decision waits for an independent advocate"

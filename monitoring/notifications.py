@@ -3,7 +3,8 @@ dispatcher that sends by SMTP when one is configured (and logs the message other
 retrying with back-off.
 
 Delivery is at least once: a message sent just before its transaction failed to commit
-is sent again on the next run. Messages are plain, respectful English.
+is sent again on the next run (under the scheduler the dispatcher commits every few
+messages, so that is at most those few). Messages are plain, respectful English.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from ledger.clock import Clock
+from monitoring.checkpoints import commit_point
 from monitoring.models import Notification, NotificationStatus
 from monitoring.repositories import notifications as repo
 
@@ -148,35 +150,50 @@ class DispatchResult:
     failed: int
 
 
-def dispatch(session: Session, clock: Clock, sender: Sender, *, batch: int = 200) -> DispatchResult:
-    """Send the outbox's due messages. A failure is retried later (1, 2, 4 … minutes),
-    up to ``MAX_ATTEMPTS``; then the message is marked failed for an officer to see."""
+def dispatch(
+    session: Session, clock: Clock, sender: Sender, *, batch: int = 200, per_commit: int = 10
+) -> DispatchResult:
+    """Send the outbox's due messages (up to ``batch``). A failure is retried later (1, 2,
+    4 … minutes), up to ``MAX_ATTEMPTS``; then the message is marked failed for an officer
+    to see.
+
+    Every ``per_commit`` messages is a commit point (``monitoring.checkpoints``): under the
+    scheduler what was sent is committed there, so a failure later in the run cannot roll
+    back a sent message's status and have it sent again. Elsewhere it is all one
+    transaction, the caller's."""
     now = clock.now()
     sent = logged = retrying = failed = 0
     emails = getattr(sender, "sends_mail", True)
-    for message in repo.due(session, now, batch):
-        if message.to_address is None or not emails:
-            LogSender().send(
-                message.to_address or "(no address on file)", message.subject, message.body
-            )
-            message.status, message.sent_at = NotificationStatus.LOGGED, now
-            logged += 1
-            continue
-        try:
-            sender.send(message.to_address, message.subject, message.body)
-        except Exception as error:  # any failure of the mail server is retried
+    done = 0
+    while done < batch:
+        messages = repo.due(session, now, min(per_commit, batch - done))
+        if not messages:
+            break
+        for message in messages:
+            done += 1
+            if message.to_address is None or not emails:
+                LogSender().send(
+                    message.to_address or "(no address on file)", message.subject, message.body
+                )
+                message.status, message.sent_at = NotificationStatus.LOGGED, now
+                logged += 1
+                continue
+            try:
+                sender.send(message.to_address, message.subject, message.body)
+            except Exception as error:  # any failure of the mail server is retried
+                message.attempts += 1
+                message.last_error = str(error)[:500]
+                if message.attempts >= MAX_ATTEMPTS:
+                    message.status = NotificationStatus.FAILED
+                    failed += 1
+                else:
+                    message.next_attempt_at = now + timedelta(minutes=2 ** (message.attempts - 1))
+                    retrying += 1
+                continue
             message.attempts += 1
-            message.last_error = str(error)[:500]
-            if message.attempts >= MAX_ATTEMPTS:
-                message.status = NotificationStatus.FAILED
-                failed += 1
-            else:
-                message.next_attempt_at = now + timedelta(minutes=2 ** (message.attempts - 1))
-                retrying += 1
-            continue
-        message.attempts += 1
-        message.status, message.sent_at = NotificationStatus.SENT, now
-        sent += 1
+            message.status, message.sent_at = NotificationStatus.SENT, now
+            sent += 1
+        commit_point(session)
     session.flush()
     return DispatchResult(sent, logged, retrying, failed)
 

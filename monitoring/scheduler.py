@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger.clock import Clock
 from ledger.db import unit_of_work
 from ledger.ports import CardProviderCommands
-from monitoring import holds, notifications, scheduled_loads
+from monitoring import clawback, holds, notifications, scheduled_loads
 from monitoring.checkpoints import allow_commit_points
 from monitoring.errors import LeaseLost
 from monitoring.monitors import ALL_MONITORS
@@ -207,7 +207,11 @@ def default_jobs(
 
     def dispatch(session: Session, clock: Clock) -> str:
         r = notifications.dispatch(session, clock, sender)
-        return f"{r.sent} sent, {r.logged} logged, {r.retrying} to retry, {r.failed} failed"
+        opened = clawback.record_sent_notices(session, clock)
+        return (
+            f"{r.sent} sent, {r.logged} logged, {r.retrying} to retry, {r.failed} failed; "
+            f"{opened} clawback response windows opened"
+        )
 
     def retry_commands(session: Session, clock: Clock) -> str:
         if retry_for is None:

@@ -15,8 +15,8 @@ from ledger.models.types import str_enum
 
 class ClawbackStatus(StrEnum):
     PROPOSED = "proposed"
-    APPROVED = "approved"
-    HOLDER_NOTIFIED = "holder_notified"
+    APPROVED = "approved"  # and the holder's notice queued: not yet known to be sent
+    HOLDER_NOTIFIED = "holder_notified"  # the notice was emailed, or a letter sent
     EXECUTED = "executed"
     CANCELLED = "cancelled"
 
@@ -44,7 +44,10 @@ class ClawbackProposal(Base):
     proposed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     approved_by: Mapped[str | None] = mapped_column(String(120))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the holder's notice was sent (email delivered to the mail server, or the date
+    # an officer recorded a letter was posted), how, and the response window from then.
     holder_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    holder_notified_how: Mapped[str | None] = mapped_column(String(16))  # "email", "letter"
     respond_by: Mapped[date | None]
     holder_response: Mapped[str | None] = mapped_column(Text)
     executed_by: Mapped[str | None] = mapped_column(String(120))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, literal, select
 from sqlalchemy.orm import Session
 
 from ledger.models import Person
-from monitoring.models import Notification, NotificationStatus
+from monitoring.models import ClawbackProposal, ClawbackStatus, Notification, NotificationStatus
 
 CHUNK = 500
 
@@ -47,3 +47,32 @@ def due(session: Session, now: datetime | None, limit: int) -> Sequence[Notifica
         query = query.where(Notification.next_attempt_at <= now)
     query = query.order_by(Notification.id).limit(limit).with_for_update(skip_locked=True)
     return session.execute(query).scalars().all()
+
+
+def sent_at(session: Session, dedupe_key: str) -> datetime | None:
+    """When the message with this key was sent by email (None if not, or only logged)."""
+    return session.execute(
+        select(Notification.sent_at).where(
+            Notification.dedupe_key == dedupe_key, Notification.status == NotificationStatus.SENT
+        )
+    ).scalar_one_or_none()
+
+
+def approved_clawbacks_with_sent_notice(session: Session) -> Sequence[ClawbackProposal]:
+    """Approved clawbacks whose holder's notice has been emailed since (the window is not
+    yet open)."""
+    key = literal("clawback-notice|") + cast(ClawbackProposal.id, String)
+    return (
+        session.execute(
+            select(ClawbackProposal)
+            .join(Notification, Notification.dedupe_key == key)
+            .where(
+                ClawbackProposal.status == ClawbackStatus.APPROVED,
+                Notification.status == NotificationStatus.SENT,
+            )
+            .order_by(ClawbackProposal.id)
+            .with_for_update(of=ClawbackProposal)
+        )
+        .scalars()
+        .all()
+    )

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from ledger.clock import FixedClock
 from ledger.errors import InvalidRecord
-from monitoring.models import AuditEntry, Notification, NotificationStatus
+from monitoring import advocacy
+from monitoring.clawback import Clawbacks
+from monitoring.models import AuditEntry, ClawbackStatus, Notification, NotificationStatus
 from monitoring.notifications import MAX_ATTEMPTS, LogSender, Message, dispatch, enqueue
 from monitoring.runner import run_monitor
+from monitoring.scheduler import JobRunner, Lease, default_jobs
 from monitoring.settings import load_settings, set_setting
 from tests.monitoring.builders import START, World, at
-from tests.monitoring.fakes import RecordingSender
+from tests.monitoring.fakes import RecordingProvider, RecordingSender
+
+TTL = timedelta(seconds=30)
 
 
 def message(key="k", person_id=None, to=None):
@@ -102,3 +108,64 @@ def test_settings_refuse_unknown_keys_and_wrong_types(session, clock, key, value
 def test_blocked_categories_are_a_council_setting(session, clock):
     set_setting(session, clock, "blocked_categories", ["gambling"], officer="lead", reason="r")
     assert load_settings(session).blocked_categories == ("gambling",)
+
+
+def test_under_the_scheduler_sent_messages_are_committed_every_few(committed):
+    """A rollback later in the run (here: the lease lost) does not undo the status of the
+    messages sent before the last commit point, so they are not sent again."""
+    clock = FixedClock(datetime(2026, 4, 6, 9, 0, tzinfo=UTC))
+    with committed() as session, session.begin():
+        enqueue(
+            session,
+            clock,
+            [message(f"m{n:02d}", to=f"p{n:02d}@example.org") for n in range(15)],
+            officer_email=None,
+        )
+    a, b = Lease(committed, clock, "A", TTL), Lease(committed, clock, "B", TTL)
+    assert a.renew()
+
+    class StallingSender(RecordingSender):
+        def send(self, to_address, subject, body):
+            super().send(to_address, subject, body)
+            if len(self.sent) == 13:  # A stalls past its lease (B takes over after)
+                clock.advance(seconds=45)
+
+    sender = StallingSender()
+    (job,) = [
+        j for j in default_jobs(lambda s: RecordingProvider(), sender) if j.name == "notifications"
+    ]
+    outcome = JobRunner(committed, clock, a).run(job)
+    assert not outcome.ran and "rolled back" in outcome.detail
+    assert b.renew()
+    assert JobRunner(committed, clock, b).run(job).ran
+    addresses = [to for to, _subject, _body in sender.sent]
+    # The first ten were committed as sent: never sent again. The rest went at least once.
+    assert [addresses.count(f"p{n:02d}@example.org") for n in range(10)] == [1] * 10
+    assert all(addresses.count(f"p{n:02d}@example.org") >= 1 for n in range(10, 15))
+    with committed() as session:
+        assert {n.status for n in outbox(session)} == {NotificationStatus.SENT}
+
+
+def test_the_notifications_job_opens_clawback_response_windows(session, clock):
+    world = World(session, clock)
+    case = world.case(budget=40000, load=200000, email="holder@example.org")
+    claw = Clawbacks(session, clock, RecordingProvider())
+    proposal = claw.propose(plan_id=case.plan.id, officer="o1", reason="Surplus")
+    advocacy.record_need(
+        session,
+        clock,
+        person_id=proposal.person_id,
+        decision=f"clawback:{proposal.id}",
+        substantial_difficulty=False,
+        appropriate_person=True,
+        officer="o1",
+        reason="Manages their own affairs",
+    )
+    claw.approve(proposal.id, officer="o2", reason="OK")
+    (job,) = [
+        j
+        for j in default_jobs(lambda s: RecordingProvider(), RecordingSender())
+        if j.name == "notifications"
+    ]
+    assert job.work(session, clock).endswith("1 clawback response windows opened")
+    assert proposal.status is ClawbackStatus.HOLDER_NOTIFIED and proposal.respond_by is not None
