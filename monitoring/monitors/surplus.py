@@ -37,7 +37,9 @@ class SurplusMonitor:
                     rule="surplus.above_limit",
                     subject_type="plan",
                     subject_id=calc.plan_id,
-                    evidence_key=f"period:{calc.period_index}",
+                    # Once per period and severity: a surplus that grows past the
+                    # amount kept within a period raises the flag's severity.
+                    evidence_key=f"period:{calc.period_index}:{severity.value}",
                     severity=severity,
                     title=f"Surplus of {format_pence(calc.surplus)} above {calc.weeks_kept} weeks",
                     explanation=explain(calc),

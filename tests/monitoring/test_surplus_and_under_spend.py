@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy import select
+
 from ledger.models import TransferCode
 from monitoring.life_events import LifeEvents
-from monitoring.models import Severity, SuggestedAction
+from monitoring.models import Flag, Severity, SuggestedAction
 from monitoring.runner import run_monitor
 from tests.monitoring.builders import START, World, at
 
@@ -52,6 +54,21 @@ def test_surplus_is_raised_once_per_period_while_it_lasts(session, clock):
     clock.current = at(START + timedelta(days=29))
     result = run_monitor(session, clock, "surplus")
     assert (result.raised.new_flags, result.raised.new_evidence) == (0, 1)
+
+
+def test_surplus_severity_rises_within_a_period_when_the_surplus_grows(session, clock):
+    world = World(session, clock)
+    case = world.case(budget=40000, load=110000)
+    clock.current = at(START + timedelta(days=1))
+    (first,) = run_monitor(session, clock, "surplus").hits  # £100 over: medium
+    assert first.severity is Severity.MEDIUM
+    world.load(case, 90000, at(START + timedelta(days=2)))  # now £1,000 over the £800 kept
+    clock.current = at(START + timedelta(days=2), 13)
+    result = run_monitor(session, clock, "surplus")
+    assert result.raised.severity_raised == 1
+    (flag,) = session.execute(select(Flag).where(Flag.monitor == "surplus")).scalars().all()
+    assert flag.severity is Severity.HIGH and flag.hits == 2
+    assert run_monitor(session, clock, "surplus").raised.new_evidence == 0
 
 
 def test_low_spend_over_two_periods_suggests_a_review(session, clock):
