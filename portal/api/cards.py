@@ -6,8 +6,11 @@ import logging
 from typing import Any
 
 from flask import url_for
+from sqlalchemy.orm import Session
 
 from adapters.repositories import payments as payments_repo
+from ledger.errors import UnknownRecord
+from ledger.models import Card
 from ledger.repositories import cards as cards_repo
 from ledger.service import Ledger, describe
 from portal.api.access import current_client, scoped
@@ -25,6 +28,15 @@ cards_api = ApiBlueprint(
 register_problem_handlers(cards_api)
 
 
+def _card(session: Session, card_id: int) -> Card:
+    """The card, if it is one of the client's provider's cards (else 404: another
+    provider's cards are not the client's to know about)."""
+    card = cards_repo.get(session, card_id)
+    if card.provider != current_client().provider:
+        raise UnknownRecord(f"card {card_id} does not exist", card_id=card_id)
+    return card
+
+
 def _accountable(card_id: int, what: str) -> None:
     # Caldicott: every access to a person's money is accountable, machines' included.
     log.info("api client %s read %s of card %s", current_client().client_id, what, card_id)
@@ -39,7 +51,7 @@ def _accountable(card_id: int, what: str) -> None:
 @cards_api.doc(summary="A card's balances")
 def card_balance(card_id: int) -> dict[str, Any]:
     session = db_session()
-    card = cards_repo.get(session, card_id)
+    card = _card(session, card_id)
     balances = Ledger(session, clock()).balances(card.account_id)
     _accountable(card_id, "the balance")
     return {
@@ -71,7 +83,7 @@ def card_balance(card_id: int) -> dict[str, Any]:
 )
 def card_transactions(card_id: int, after: int, limit: int) -> dict[str, Any]:
     session = db_session()
-    card = cards_repo.get(session, card_id)
+    card = _card(session, card_id)
     found = transfers_after(session, card.account_id, after, limit + 1)
     page, more = found[:limit], len(found) > limit
     _accountable(card_id, "transactions")

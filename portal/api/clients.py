@@ -19,12 +19,20 @@ from portal.api.tokens import ClientKey, new_key_pair
 from portal.models import ApiClient
 from portal.repositories import api_clients as repo
 
-# Scope -> what it allows. Each endpoint needs exactly one.
+# Providers whose events reach us signed by the provider itself (their webhooks).
+SIGNED_PROVIDERS = frozenset({"stripe", "marqeta"})
+UNSIGNED_EVENTS = "events:unsigned"
+
+# Scope -> what it allows. Each endpoint needs exactly one; ``events:unsigned`` is the
+# explicit permission ``POST /api/events`` needs besides for a signing provider's cards.
 SCOPES: Mapping[str, str] = {
-    "events:write": "post canonical events (POST /api/events)",
-    "cards:read": "read a card's balance and transactions",
-    "inbox:read": "list parked inbox events",
-    "inbox:replay": "replay an inbox event",
+    "events:write": "post canonical events (POST /api/events) about the client's provider's cards",
+    "cards:read": "read the balance and transactions of the client's provider's cards",
+    "inbox:read": "list the client's provider's parked inbox events",
+    "inbox:replay": "replay one of the client's provider's inbox events",
+    UNSIGNED_EVENTS: "with events:write, post canonical events about the cards of a "
+    "provider whose own webhooks are signed (stripe, marqeta), without that signature: "
+    "only for a bridge the council trusts as much",
 }
 
 
@@ -37,6 +45,25 @@ class ClientExists(DomainError):
 class InvalidClient(DomainError):
     code = "invalid_client"
     title = "The API client cannot be registered as asked"
+
+
+class UnsignedEventsRefused(DomainError):
+    """Events about a signing provider's cards come through its signed webhook."""
+
+    code = "unsigned_events_refused"
+    title = "These events must come signed by the card provider"
+    http_status = 403
+
+
+def check_may_post_events(provider: str, scopes: Iterable[str]) -> None:
+    """Refuse canonical events about a signing provider's cards unless the client holds
+    the explicit ``events:unsigned`` permission."""
+    if provider in SIGNED_PROVIDERS and UNSIGNED_EVENTS not in scopes:
+        raise UnsignedEventsRefused(
+            f"events about {provider} cards come through {provider}'s signed webhook; a "
+            f"client posting them without that signature needs the scope {UNSIGNED_EVENTS!r}",
+            provider=provider,
+        )
 
 
 class UnknownClient(DomainError):
@@ -74,6 +101,11 @@ def register_client(
         )
     if not provider or len(provider) > 32:
         raise InvalidClient("a client names the card provider its events are about")
+    if "events:write" in wanted:
+        try:
+            check_may_post_events(provider, wanted)
+        except UnsignedEventsRefused as refused:
+            raise InvalidClient(refused.detail) from None
     if repo.by_name(session, name) is not None:
         raise ClientExists(f"there is already a client called {name!r}")
     private_pem = None

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from adapters import api_events
 from portal.api.access import current_client, scoped
 from portal.api.blueprint import ApiBlueprint
+from portal.api.clients import check_may_post_events
 from portal.api.idempotency import idempotent
 from portal.api.policy import authorisation_policy
 from portal.api.problems import PROBLEM_JSON, register_problem_handlers
@@ -40,15 +41,19 @@ register_problem_handlers(events_api)
     "client's provider) and applied once; the answer gives each event's outcome, and the "
     "decision for an `authorisation_request`. Amounts are decimal pounds as strings. The "
     "whole body is checked first: one invalid event refuses the request (422) and "
-    "changes nothing.",
+    "changes nothing. Events about the cards of a provider whose own webhooks are signed "
+    "(stripe, marqeta) are refused (403 `unsigned_events_refused`) unless the client "
+    "also holds `events:unsigned`.",
 )
 def post_events(_events: dict[str, Any]) -> Response:
+    client = current_client()
+    check_may_post_events(client.provider, client.scopes)
     session = db_session()
     answer = api_events.handle_events(
         session,
         request.get_data(cache=True),
         clock(),
-        provider=current_client().provider,
+        provider=client.provider,
         policy=authorisation_policy(session),
     )
     mimetype = "application/json" if answer.status < 400 else PROBLEM_JSON

@@ -11,7 +11,7 @@ from adapters import inbox
 from adapters.models import InboundEvent, InboxStatus
 from adapters.repositories import inbox as inbox_repo
 from ledger.errors import UnknownRecord
-from portal.api.access import scoped
+from portal.api.access import current_client, scoped
 from portal.api.blueprint import ApiBlueprint
 from portal.api.idempotency import idempotent
 from portal.api.problems import register_problem_handlers
@@ -50,16 +50,22 @@ def _event(event: InboundEvent) -> dict[str, Any]:
 @inbox_api.alt_response(403, "FORBIDDEN")
 @inbox_api.doc(
     summary="Parked events",
-    description="Events that could not be applied, newest first, with why. Pass the "
-    "last id of a page as `before` for the next; `next` is that URL, null on the last.",
+    description="The client's provider's events that could not be applied, newest first, "
+    "with why. Pass the last id of a page as `before` for the next; `next` is that URL, "
+    "null on the last.",
 )
 def parked_events(before: int | None, limit: int, provider: str | None) -> dict[str, Any]:
-    found = inbox_repo.list_events(
-        db_session(),
-        statuses=[InboxStatus.PARKED],
-        provider=provider,
-        before_id=before,
-        limit=limit + 1,
+    own = current_client().provider
+    found = (
+        inbox_repo.list_events(
+            db_session(),
+            statuses=[InboxStatus.PARKED],
+            provider=own,
+            before_id=before,
+            limit=limit + 1,
+        )
+        if provider in (None, own)
+        else []
     )
     page, more = found[:limit], len(found) > limit
     query: dict[str, Any] = {"before": page[-1].id, "limit": limit} if more else {}
@@ -87,7 +93,8 @@ def parked_events(before: int | None, limit: int, provider: str | None) -> dict[
 )
 def replay_event(event_id: int) -> dict[str, Any]:
     session = db_session()
-    if inbox_repo.get_event(session, event_id) is None:
+    found = inbox_repo.get_event(session, event_id)
+    if found is None or found.provider != current_client().provider:
         raise UnknownRecord(f"no inbox event {event_id}")
     # The replay runs in transactions of its own; this request's must not hold locks.
     session.commit()

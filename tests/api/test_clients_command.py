@@ -123,3 +123,21 @@ def test_tokens_live_at_most_five_minutes(tmp_path: Path) -> None:
                "--lifetime", "301"],
     )  # fmt: skip
     assert result.exit_code != 0 and "301" in result.output
+
+
+def test_a_client_posting_a_signing_providers_events_needs_the_explicit_permission(
+    cli_database: sessionmaker[Session],
+) -> None:
+    refused = CliRunner().invoke(
+        main, ["clients", "create", "stripe bridge", "--scope", "events:write",
+               "--provider", "stripe"],
+    )  # fmt: skip
+    assert refused.exit_code != 0 and "events:unsigned" in refused.output
+    made = CliRunner().invoke(
+        main, ["clients", "create", "stripe bridge", "--scope", "events:write",
+               "--scope", "events:unsigned", "--provider", "stripe"],
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    with cli_database() as session:
+        stored = session.execute(select(ApiClient)).scalar_one()
+        assert stored.scopes == "events:unsigned events:write"

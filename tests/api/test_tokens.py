@@ -47,14 +47,14 @@ def _claims(api: Api, **changes: Any) -> dict[str, Any]:
 
 
 def test_a_good_token_reads_a_balance(api: Api) -> None:
-    card = api.card()
+    card = api.card("ukbank")
     response = api.call("GET", BALANCE.format(card.id), token=api.token(("cards:read",)))
     assert response.status_code == 200
     assert response.get_json()["available"] == "100.00"
 
 
 def test_no_token_is_401_with_a_bearer_challenge(api: Api) -> None:
-    card = api.card()
+    card = api.card("ukbank")
     response = api.call("GET", BALANCE.format(card.id), token=None)
     problem_of(response, 401, "not_authenticated")
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
@@ -78,7 +78,7 @@ def test_no_token_is_401_with_a_bearer_challenge(api: Api) -> None:
     ],
 )
 def test_refused_tokens(api: Api, case: str, why: str) -> None:
-    card = api.card()
+    card = api.card("ukbank")
     now = int(api.clock.now().timestamp())
     token = {
         "expired": lambda: api.token(iat=now - 331, exp=now - 31),
@@ -97,7 +97,7 @@ def test_refused_tokens(api: Api, case: str, why: str) -> None:
 
 
 def test_clock_skew_of_up_to_30_seconds_is_allowed(api: Api) -> None:
-    card = api.card()
+    card = api.card("ukbank")
     now = int(api.clock.now().timestamp())
     for token in (
         api.token(iat=now + 30, exp=now + 300),  # issued by a clock 30 s ahead
@@ -108,7 +108,7 @@ def test_clock_skew_of_up_to_30_seconds_is_allowed(api: Api) -> None:
 
 def test_the_wrong_issuer_for_the_key_is_refused(api: Api) -> None:
     """A token naming another client as iss, signed with this client's key."""
-    card = api.card()
+    card = api.card("ukbank")
     with api.sessions() as session:
         other = register_client(
             session, api.clock, name="other", scopes=["cards:read"], provider="simulated"
@@ -121,14 +121,14 @@ def test_the_wrong_issuer_for_the_key_is_refused(api: Api) -> None:
 
 
 def test_a_key_that_is_not_the_clients_is_refused(api: Api) -> None:
-    card = api.card()
+    card = api.card("ukbank")
     stranger = Ed25519PrivateKey.generate()
     token = jwt.encode(_claims(api), stranger, algorithm="EdDSA")
     problem_of(api.call("GET", BALANCE.format(card.id), token=token), 401, "invalid_token")
 
 
 def test_alg_none_is_refused(api: Api) -> None:
-    card = api.card()
+    card = api.card("ukbank")
     token = _unsigned({"alg": "none", "typ": "JWT"}, _claims(api))
     body = problem_of(api.call("GET", BALANCE.format(card.id), token=token), 401, "invalid_token")
     assert "EdDSA" in body["detail"]
@@ -136,7 +136,7 @@ def test_alg_none_is_refused(api: Api) -> None:
 
 def test_hs256_signed_with_the_public_key_is_refused(api: Api) -> None:
     """The algorithm-confusion attack: the public key is no secret."""
-    card = api.card()
+    card = api.card("ukbank")
     token = _unsigned(
         {"alg": "HS256", "typ": "JWT"}, _claims(api), key=api.client.public_key.encode()
     )
@@ -145,7 +145,7 @@ def test_hs256_signed_with_the_public_key_is_refused(api: Api) -> None:
 
 
 def test_a_missing_scope_is_403(api: Api) -> None:
-    card = api.card()
+    card = api.card("ukbank")
     response = api.call("GET", BALANCE.format(card.id), token=api.token(("events:write",)))
     problem_of(response, 403, "insufficient_scope")
     assert 'scope="cards:read"' in response.headers["WWW-Authenticate"]
@@ -154,7 +154,7 @@ def test_a_missing_scope_is_403(api: Api) -> None:
 
 
 def test_a_token_gets_no_more_than_its_clients_scopes(api: Api) -> None:
-    card = api.card()
+    card = api.card("ukbank")
     private_pem = _register(api, "reader", ["inbox:read"])
     key = load_pem_private_key(private_pem.encode(), password=None)
     with api.sessions() as session:
@@ -169,7 +169,7 @@ def test_a_token_gets_no_more_than_its_clients_scopes(api: Api) -> None:
 
 
 def test_a_revoked_client_is_refused_at_once(api: Api) -> None:
-    card = api.card()
+    card = api.card("ukbank")
     token = api.token()
     assert api.call("GET", BALANCE.format(card.id), token=token).status_code == 200
     with api.sessions() as session:
