@@ -11,21 +11,21 @@ the head row holds the last id and hash, so:
   unable to reproduce its hash.
 
 ``verify_chain`` walks the log in id order with constant memory and names the first
-broken link.
+broken link, including a row holding a value the ledger could never have written.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
-from ledger.models import LedgerHead, Transfer
+from ledger.models import LedgerHead, Phase, Transfer, TransferCode
 
 GENESIS_HASH = "0" * 64
 
@@ -90,13 +90,62 @@ class ChainReport:
     transfer_id: int | None = None
 
 
+# Read as stored and parsed row by row, so that a value the ledger could never have
+# written (a code it does not know, a timestamp that is not one) names its transfer
+# instead of stopping the walk with a traceback.
+_ENUM_VALUES = {
+    "code": frozenset(c.value for c in TransferCode),
+    "phase": frozenset(p.value for p in Phase),
+}
+_TIMESTAMPS = ("effective_at", "created_at")
+
+
 def _rows(session: Session, batch: int = 5000) -> Iterator[dict[str, Any]]:
-    columns = [getattr(Transfer, name) for name in (*CHAINED_FIELDS, "chain_hash")]
+    """Every transfer in id order, as read; ``_readable`` checks and parses a row."""
+    table = Transfer.__table__
+    columns = [
+        type_coerce(table.c[name], String()).label(name)
+        if name in _ENUM_VALUES or name in _TIMESTAMPS
+        else table.c[name]
+        for name in (*CHAINED_FIELDS, "chain_hash")
+    ]
     result = session.execute(
-        select(*columns).order_by(Transfer.id).execution_options(yield_per=batch)
+        select(*columns).order_by(table.c.id).execution_options(yield_per=batch)
     )
     for row in result:
         yield dict(row._mapping)
+
+
+def _timestamp_parsers(session: Session) -> dict[str, Callable[[Any], Any]]:
+    """How the models' own column type reads each timestamp on this database."""
+    dialect = session.get_bind().dialect
+    parsers: dict[str, Callable[[Any], Any]] = {}
+    for name in _TIMESTAMPS:
+        column_type = Transfer.__table__.c[name].type.dialect_impl(dialect)
+        processor = column_type.result_processor(dialect, None)
+        parsers[name] = processor if processor is not None else _as_is
+    return parsers
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _unreadable(row: dict[str, Any], parsers: Mapping[str, Callable[[Any], Any]]) -> str | None:
+    """Parse the row's enum and timestamp columns in place; the first one that cannot be
+    read, if any, by name."""
+    for name, known in _ENUM_VALUES.items():
+        if row[name] not in known:
+            return name
+    for name, parse in parsers.items():
+        try:
+            value = parse(row[name])
+        except (ValueError, TypeError, OverflowError, LookupError):
+            return name
+        if not isinstance(value, datetime):
+            return name
+        row[name] = value
+    return None
 
 
 def verify_chain(session: Session) -> ChainReport:
@@ -104,6 +153,7 @@ def verify_chain(session: Session) -> ChainReport:
     previous_hash = GENESIS_HASH
     expected_id = 1
     checked = 0
+    parsers = _timestamp_parsers(session)
     for row in _rows(session):
         tid = row["id"]
         if tid != expected_id:
@@ -116,6 +166,15 @@ def verify_chain(session: Session) -> ChainReport:
                     expected_id,
                 )
             return ChainReport(False, checked, f"transfer {tid} is out of order", tid)
+        unreadable = _unreadable(row, parsers)
+        if unreadable is not None:
+            return ChainReport(
+                False,
+                checked,
+                f"transfer {tid} has an unreadable {unreadable} "
+                f"({_shown(row[unreadable])}): it was altered outside the ledger",
+                tid,
+            )
         if link_hash(previous_hash, row) != row["chain_hash"]:
             return ChainReport(
                 False,
@@ -154,3 +213,8 @@ def verify_chain(session: Session) -> ChainReport:
             False, checked, f"the chain head does not match transfer {last_id}", last_id
         )
     return ChainReport(True, checked)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine, insert, select, text
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.card_payments import CardPayments
@@ -221,3 +222,31 @@ def test_cli_check_passes_then_names_an_account_changed_behind_the_ledger(
     assert result.exit_code == 1, result.output
     assert f"account {books.budget_id}: credits_posted" in result.stderr
     assert "trial balance" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("code", "bogus"), ("phase", "bogus"), ("effective_at", "garbage"), ("created_at", "")],
+)
+def test_a_value_the_ledger_cannot_read_names_its_transfer(
+    engine: Engine, books: Books, column: str, value: str
+) -> None:
+    target = books.fee
+    if engine.dialect.name == "postgresql" and column in ("effective_at", "created_at"):
+        # A timestamp column holds only timestamps there: the edit itself is refused.
+        with pytest.raises(DataError):
+            books.execute(
+                f"UPDATE transfers SET {column} = :value WHERE id = :id", value=value, id=target
+            )
+        return
+    books.execute(f"UPDATE transfers SET {column} = :value WHERE id = :id", value=value, id=target)
+    report = books.verify()
+    assert (report.ok, report.transfer_id) == (False, target)
+    assert report.problem is not None
+    assert report.problem.startswith(f"transfer {target} has an unreadable {column} ")
+    assert report.transfers_checked == target - 1
+
+    result = cli(engine, "verify")
+    assert result.exit_code == 1, result.output
+    assert f"transfer {target} has an unreadable {column} " in result.stderr
+    assert "Traceback" not in result.output
