@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 
@@ -15,6 +15,7 @@ from monitoring.commands import monitors_group, scheduler_command, use_card_prov
 from portal.api.commands import api_group, clients_group
 from portal.auth.commands import users_group
 from portal.ops.logs import configure_logging_from_env
+from portal.population.command import generate_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -79,20 +80,40 @@ def demo_group() -> None:
 
 @demo_group.command("load")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has people.")
-def demo_load(if_empty: bool) -> None:
-    """Load the small demo population (eight people, seven cards, eight weeks)."""
-    from portal.demo import demo_exists, load_demo
+@click.option(
+    "--people",
+    default=250,
+    show_default=True,
+    type=click.IntRange(0, 5000),
+    help="Generated people beside the case studies, so the officers have a queue.",
+)
+@click.option("--seed", default=2026, show_default=True, help="The generated people's seed.")
+def demo_load(if_empty: bool, people: int, seed: int) -> None:
+    """Load the demo: the four case studies (eight people, seven cards, ten weeks), a few
+    hundred generated people, and the monitors run once; then print the sign-ins."""
+    from monitoring.dates import LONDON
+    from portal.demo import demo_exists, load_full_demo
 
     engine = make_engine()
-    with unit_of_work(make_session_factory(engine)) as session:
-        if demo_exists(session):
-            if if_empty:
-                click.echo("demo: the database already has people; left as it is")
-                return
-            raise click.ClickException("the database already has people; use an empty one")
-        for line in load_demo(session, datetime.now(UTC).date()):
+    factory = make_session_factory(engine)
+    try:
+        with unit_of_work(factory) as session:
+            if demo_exists(session):
+                if if_empty:
+                    click.echo("demo: the database already has people; left as it is")
+                    return
+                raise click.ClickException("the database already has people; use an empty one")
+        today = datetime.now(LONDON).date()
+        lines = load_full_demo(
+            factory, today, people=people, seed=seed, progress=lambda p: click.echo(f"demo: {p}")
+        )
+        for line in lines:
             click.echo(f"demo: {line}")
-    engine.dispose()
+    finally:
+        engine.dispose()
+
+
+demo_group.add_command(generate_command)
 
 
 @main.command("serve")
