@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,7 +52,13 @@ def new_holder_id() -> str:
 
 
 class Lease:
-    """This process's view of the scheduler lease."""
+    """This process's view of the scheduler lease.
+
+    Every time the lease is compared with is the database's (``database_time``, the
+    default): schedulers on several machines agree on it even when the machines' clocks
+    do not. Whether the lease is still held between renewals is judged by this process's
+    monotonic clock, from just before the renewal, so never too generously. Tests that
+    move time pass ``database_time=False`` and a clock they control."""
 
     def __init__(
         self,
@@ -59,26 +66,40 @@ class Lease:
         clock: Clock,
         holder: str,
         ttl: timedelta = timedelta(seconds=30),
+        *,
+        database_time: bool = True,
     ) -> None:
         self.factory = factory
         self.clock = clock
         self.holder = holder
         self.ttl = ttl
-        self._held_until: datetime | None = None
+        self.database_time = database_time
+        self._held_until: float | datetime | None = None
         # Called when this process takes the lease over (``build`` runs every job then).
         self.on_taken: Callable[[], None] | None = None
 
+    def now(self, session: Session) -> datetime:
+        """The time the lease and job locks are reckoned in (the database's)."""
+        return repo.database_now(session) if self.database_time else self.clock.now()
+
     def renew(self) -> bool:
         """Take or renew the lease (its own short transaction). True while we hold it."""
-        now = self.clock.now()
+        started = time.monotonic()
+        now: datetime | None = None
         try:
             with unit_of_work(self.factory) as session:
+                now = self.now(session)
                 held = repo.take_or_renew_lease(session, self.holder, now, self.ttl)
         except Exception:
             log.exception("could not renew the scheduler lease")
             held = False
         was = self.held
-        self._held_until = now + self.ttl if held else None
+        if not held or now is None:
+            self._held_until = None
+        elif self.database_time:
+            self._held_until = started + self.ttl.total_seconds()
+        else:
+            self._held_until = now + self.ttl
         if held and not was:
             log.info("scheduler %s holds the lease", self.holder)
             if self.on_taken is not None:
@@ -89,21 +110,26 @@ class Lease:
 
     @property
     def held(self) -> bool:
-        """Held as far as we know: renewed, and not yet expired by our own clock."""
-        return self._held_until is not None and self.clock.now() < self._held_until
+        """Held as far as we know: renewed, and not yet expired."""
+        until = self._held_until
+        if until is None:
+            return False
+        if isinstance(until, float):
+            return time.monotonic() < until
+        return self.clock.now() < until
 
     def release(self) -> None:
         if self._held_until is None:
             return
         with unit_of_work(self.factory) as session:
-            repo.release_lease(session, self.holder, self.clock.now())
+            repo.release_lease(session, self.holder, self.now(session))
         self._held_until = None
 
     def fence(self, session: Session) -> None:
         """Raise ``LeaseLost`` unless this process holds an unexpired lease, checked in the
         caller's transaction just before it commits."""
         lease = repo.lease_for_fence(session)
-        if lease is None or lease.holder != self.holder or lease.expires_at <= self.clock.now():
+        if lease is None or lease.holder != self.holder or lease.expires_at <= self.now(session):
             raise LeaseLost(f"scheduler {self.holder} no longer holds the lease")
 
 
@@ -136,7 +162,8 @@ class JobRunner:
             return JobOutcome(job.name, False, "not the lease holder")
         holder = self.lease.holder
         with unit_of_work(self.factory) as session:
-            locked = repo.lock_job(session, job.name, holder, self.clock.now(), job.timeout)
+            now = self.lease.now(session)
+            locked = repo.lock_job(session, job.name, holder, now, job.timeout)
         if not locked:
             return JobOutcome(job.name, False, "already running")
         outcome = "failed"
@@ -155,7 +182,7 @@ class JobRunner:
             return JobOutcome(job.name, False, outcome)
         finally:
             with unit_of_work(self.factory) as session:
-                repo.unlock_job(session, job.name, holder, self.clock.now(), outcome)
+                repo.unlock_job(session, job.name, holder, self.lease.now(session), outcome)
 
     def _work(self, job: Job) -> str:
         """The job in its own transaction, committed only while this process holds the

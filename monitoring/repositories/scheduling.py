@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, literal, or_, select, update
+from sqlalchemy import and_, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from ledger.models import Card, CardStatus, Person, Phase, Plan, PlanStatus, Transfer
@@ -18,6 +18,16 @@ LEASE = "scheduler"
 CHUNK = 500
 
 # -- the lease -------------------------------------------------------------------------------
+
+
+def database_now(session: Session) -> datetime:
+    """The database server's current time (not the transaction's start), in UTC: the one
+    clock every scheduler shares."""
+    if session.get_bind().dialect.name == "postgresql":
+        found: datetime = session.execute(select(func.clock_timestamp())).scalar_one()
+        return found.astimezone(UTC)
+    text = session.execute(select(func.strftime("%Y-%m-%d %H:%M:%f", "now"))).scalar_one()
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def take_or_renew_lease(session: Session, holder: str, now: datetime, ttl: timedelta) -> bool:

@@ -121,7 +121,10 @@ def test_under_the_scheduler_sent_messages_are_committed_every_few(committed):
             [message(f"m{n:02d}", to=f"p{n:02d}@example.org") for n in range(15)],
             officer_email=None,
         )
-    a, b = Lease(committed, clock, "A", TTL), Lease(committed, clock, "B", TTL)
+    a, b = (
+        Lease(committed, clock, "A", TTL, database_time=False),
+        Lease(committed, clock, "B", TTL, database_time=False),
+    )
     assert a.renew()
 
     class StallingSender(RecordingSender):

@@ -88,7 +88,7 @@ def test_under_the_scheduler_loads_are_committed_before_the_provider_is_told(com
             broken.budget.id, 100, source="scheduler", key=f"scheduled-load:{broken.plan.id}:{DUE}"
         )
     clock.current = at(DUE, 5)
-    lease = Lease(committed, clock, "A", timedelta(seconds=30))
+    lease = Lease(committed, clock, "A", timedelta(seconds=30), database_time=False)
     assert lease.renew()
     provider = CheckingProvider(committed.kw["bind"])
     outcome = JobRunner(committed, clock, lease).run(loads_job(provider))
@@ -141,7 +141,7 @@ def test_a_job_that_lost_the_lease_keeps_the_loads_it_committed(committed):
         world = World(session, clock)
         world.case(budget=50000, starts_on=DUE)
     clock.current = at(DUE, 5)
-    lease = Lease(committed, clock, "A", timedelta(seconds=30))
+    lease = Lease(committed, clock, "A", timedelta(seconds=30), database_time=False)
     assert lease.renew()
 
     class StallingProvider(RecordingProvider):
@@ -156,7 +156,7 @@ def test_a_job_that_lost_the_lease_keeps_the_loads_it_committed(committed):
         # The load itself was committed before the provider was called.
         assert run.status is ScheduledLoadStatus.LOADED and run.provider_told_at is None
     # The next holder tells the provider, under the load's key.
-    other = Lease(committed, clock, "B", timedelta(seconds=30))
+    other = Lease(committed, clock, "B", timedelta(seconds=30), database_time=False)
     assert other.renew()
     provider = RecordingProvider()
     assert JobRunner(committed, clock, other).run(loads_job(provider)).ran

@@ -19,6 +19,7 @@ from ledger.clock import Clock, FixedClock, SystemClock
 from ledger.models import Transfer, TransferCode
 from monitoring.audit import record_action
 from monitoring.dates import today as london_today
+from monitoring.errors import LeaseLost
 from monitoring.models import AuditEntry, JobLock, MonitorRun, ScheduledLoadRun, SchedulerLease
 from monitoring.notifications import LogSender
 from monitoring.repositories import scheduling as repo
@@ -77,7 +78,10 @@ def runs_by(committed):
 
 def test_one_holder_at_a_time_and_takeover_when_the_holder_stops_renewing(committed):
     clock = FixedClock(datetime(2026, 4, 6, 9, 0, tzinfo=UTC))
-    a, b = Lease(committed, clock, "A", TTL), Lease(committed, clock, "B", TTL)
+    a, b = (
+        Lease(committed, clock, "A", TTL, database_time=False),
+        Lease(committed, clock, "B", TTL, database_time=False),
+    )
     assert a.renew() and not b.renew()
     clock.advance(seconds=10)
     assert a.renew() and not b.renew()
@@ -96,7 +100,10 @@ def test_one_holder_at_a_time_and_takeover_when_the_holder_stops_renewing(commit
 
 def test_only_the_holder_runs_jobs_and_each_run_happens_once(committed):
     clock = FixedClock(datetime(2026, 4, 6, 9, 0, tzinfo=UTC))
-    a, b = Lease(committed, clock, "A", TTL), Lease(committed, clock, "B", TTL)
+    a, b = (
+        Lease(committed, clock, "A", TTL, database_time=False),
+        Lease(committed, clock, "B", TTL, database_time=False),
+    )
     run_a, run_b = HolderRunner(committed, clock, a), HolderRunner(committed, clock, b)
     a.renew()
     b.renew()
@@ -110,7 +117,10 @@ def test_only_the_holder_runs_jobs_and_each_run_happens_once(committed):
 
 def test_a_holder_that_lost_the_lease_mid_job_rolls_back(committed):
     clock = FixedClock(datetime(2026, 4, 6, 9, 0, tzinfo=UTC))
-    a, b = Lease(committed, clock, "A", TTL), Lease(committed, clock, "B", TTL)
+    a, b = (
+        Lease(committed, clock, "A", TTL, database_time=False),
+        Lease(committed, clock, "B", TTL, database_time=False),
+    )
     a.renew()
 
     def paused_while_b_takes_over() -> None:
@@ -140,7 +150,10 @@ def test_a_job_never_overlaps_itself(committed):
 
 def test_a_job_running_when_its_holder_died_is_run_by_the_new_holder_at_once(committed):
     clock = FixedClock(datetime(2026, 4, 6, 9, 0, tzinfo=UTC))
-    a, b = Lease(committed, clock, "A", TTL), Lease(committed, clock, "B", TTL)
+    a, b = (
+        Lease(committed, clock, "A", TTL, database_time=False),
+        Lease(committed, clock, "B", TTL, database_time=False),
+    )
     assert a.renew()
     # A takes the job's lock and is killed before unlocking (its lock lasts 30 minutes).
     with committed() as session, session.begin():
@@ -156,7 +169,7 @@ def test_a_job_running_when_its_holder_died_is_run_by_the_new_holder_at_once(com
 
 def test_a_lock_is_not_taken_from_the_lease_holder_nor_by_a_non_holder(committed):
     clock = FixedClock(datetime(2026, 4, 6, 9, 0, tzinfo=UTC))
-    a = Lease(committed, clock, "A", TTL)
+    a = Lease(committed, clock, "A", TTL, database_time=False)
     assert a.renew()
     timeout = timedelta(minutes=30)
     with committed() as session, session.begin():
@@ -303,7 +316,10 @@ def test_scheduled_loads_run_hourly_so_a_takeover_at_any_hour_makes_the_days_loa
 
 def test_a_scheduler_that_takes_the_lease_over_runs_every_job_soon(committed):
     clock = FixedClock(datetime(2026, 4, 8, 4, 59, 50, tzinfo=UTC))
-    a, b = Lease(committed, clock, "A", TTL), Lease(committed, clock, "B", TTL)
+    a, b = (
+        Lease(committed, clock, "A", TTL, database_time=False),
+        Lease(committed, clock, "B", TTL, database_time=False),
+    )
     assert a.renew()
     scheduler = build(JobRunner(committed, clock, b), JOBS, renew_seconds=10)  # not started
     assert not b.renew()
@@ -315,3 +331,34 @@ def test_a_scheduler_that_takes_the_lease_over_runs_every_job_soon(committed):
     assert {job.id: job.next_run_time for job in scheduler.get_jobs() if job.id != "lease"} == {
         job.name: soon for job in JOBS
     }
+
+
+# -- one clock for every scheduler: the database's -------------------------------------------
+
+
+def test_a_scheduler_whose_clock_runs_fast_cannot_take_a_live_lease(committed):
+    real = SystemClock()
+    a = Lease(committed, real, "A", TTL)
+    fast = Lease(committed, FixedClock(real.now() + timedelta(minutes=5)), "B", TTL)
+    assert a.renew()
+    assert not fast.renew()  # its clock says A's lease ran out minutes ago; the database's not
+    assert a.held and not fast.held
+    with committed() as session:
+        lease = session.get(SchedulerLease, "scheduler")
+        assert lease.holder == "A"
+        # What was written is the database's time, not either machine's clock.
+        assert abs(lease.expires_at - (real.now() + TTL)) < timedelta(seconds=5)
+
+
+def test_a_scheduler_whose_clock_runs_slow_does_not_keep_an_expired_lease(committed):
+    real = SystemClock()
+    slow = Lease(committed, FixedClock(real.now() - timedelta(minutes=5)), "A", TTL)
+    assert slow.renew()
+    with committed() as session, session.begin():
+        # A stopped renewing 31 s ago (by the database's time).
+        lease = session.get(SchedulerLease, "scheduler")
+        lease.expires_at = repo.database_now(session) - timedelta(seconds=1)
+    b = Lease(committed, real, "B", TTL)
+    assert b.renew()
+    with committed() as session, pytest.raises(LeaseLost):
+        slow.fence(session)
