@@ -22,6 +22,7 @@ from ledger import postings
 from ledger.errors import (
     ExceedsHoldTolerance,
     HoldAlreadyResolved,
+    HoldOfAnotherCard,
     IdempotencyConflict,
     NotAHold,
 )
@@ -215,7 +216,7 @@ class CardPayments(Ledger):
         _positive(amount)
 
         def build() -> list[TransferSpec]:
-            hold = self._hold_if_open(hold_id) if hold_id is not None else None
+            hold = self._hold_if_open(hold_id, card_id=card_id) if hold_id is not None else None
             if hold is not None:
                 within = min(amount, self._over_post_limit(hold))
                 specs = self._settle_hold(hold, within)
@@ -274,10 +275,18 @@ class CardPayments(Ledger):
     def _over_post_limit(self, hold: Transfer) -> int:
         return hold.amount + hold.amount * self.settings.over_post_tolerance_percent // 100
 
-    def _hold_if_open(self, hold_id: int) -> Transfer | None:
+    def _hold_if_open(self, hold_id: int, *, card_id: int | None = None) -> Transfer | None:
+        """The hold if it is still open, None if it was resolved; with ``card_id``, a hold
+        placed for another card is refused (a clearing settles its own card's hold)."""
         hold = transfers_repo.get(self.session, hold_id)
         if hold.phase is not Phase.PENDING:
             raise NotAHold(f"transfer {hold_id} is not a hold")
+        if card_id is not None and hold.card_id != card_id:
+            raise HoldOfAnotherCard(
+                f"hold {hold_id} was placed for card {hold.card_id}, not card {card_id}",
+                hold_id=hold_id,
+                card_id=card_id,
+            )
         if transfers_repo.resolution_of(self.session, hold_id) is not None:
             return None
         return hold

@@ -96,3 +96,8 @@ class CardClosed(DomainError):
 class InvalidRecord(DomainError):
     code = "invalid_record"
     title = "The record is not valid"
+
+
+class HoldOfAnotherCard(InvalidRecord):
+    code = "hold_of_another_card"
+    title = "The hold belongs to another card"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.card_payments import CardPayments
@@ -16,6 +16,7 @@ from ledger.errors import (
     AlreadyReversed,
     ExceedsHoldTolerance,
     HoldAlreadyResolved,
+    HoldOfAnotherCard,
     IdempotencyConflict,
     InsufficientFunds,
     InvalidAmount,
@@ -32,6 +33,10 @@ from tests import factories
 @pytest.fixture()
 def ledger(session: Session, clock: FixedClock) -> CardPayments:
     return CardPayments(session, clock)
+
+
+def count_transfers(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(Transfer)).scalar_one()
 
 
 def balances_ok(session: Session) -> None:
@@ -266,6 +271,27 @@ def test_clearing_after_its_hold_was_voided_still_settles(session, clock, ledger
     ledger.void_hold(hold, source="test", key="v")
     ledger.record_clearing(card.id, 1000, hold_id=hold, source="test", key="c")
     assert ledger.balances(budget.id).posted == 9000
+
+
+@pytest.mark.parametrize("voided", [False, True], ids=["open_hold", "voided_hold"])
+def test_clearing_against_a_hold_of_another_card_is_refused(session, clock, ledger, voided):
+    h = factories.household(session, clock, loaded=10000, pot=2000)
+    hold = ledger.authorise(h.card.id, 1000, source="test", key="a").hold_id
+    if voided:
+        ledger.void_hold(hold, source="test", key="v")
+    before = count_transfers(session)
+    with pytest.raises(HoldOfAnotherCard) as refused:
+        ledger.record_clearing(h.companion_card.id, 1000, hold_id=hold, source="test", key="c")
+    assert isinstance(refused.value, InvalidRecord)
+    assert refused.value.code == "hold_of_another_card"
+    assert f"hold {hold} was placed for card {h.card.id}" in str(refused.value)
+    assert count_transfers(session) == before
+    assert ledger.balances(h.budget.id).pending_debits == (0 if voided else 1000)
+    assert ledger.balances(h.pot.account_id).posted == 2000
+    # Its own card's clearing still settles it.
+    ledger.record_clearing(h.card.id, 1000, hold_id=hold, source="test", key="c")
+    assert ledger.balances(h.budget.id).posted == 10000 - 2000 - 1000
+    balances_ok(session)
 
 
 def test_companion_spends_only_from_the_pot(session, clock, ledger):
