@@ -37,7 +37,7 @@ $(FRONTEND): $(NPM_STAMP) portal/assets/application.scss
 
 frontend: $(FRONTEND) ## Install GOV.UK Frontend from npm and build the portal's CSS and JS
 
-demo: $(STAMP) $(FRONTEND) ## Migrate the SQLite demo database, load demo data, serve http://127.0.0.1:5000
+demo: $(STAMP) $(FRONTEND) ## Migrate the SQLite demo database, load demo data, serve http://127.0.0.1:5000 with the scheduler
 	DATABASE_URL= $(BIN)/dpledger db upgrade
 	DATABASE_URL= $(BIN)/dpledger demo load --if-empty
 	@echo
@@ -49,9 +49,11 @@ demo: $(STAMP) $(FRONTEND) ## Migrate the SQLite demo database, load demo data, 
 	@echo "    officer@example.org           monitoring officer"
 	@echo "    senior.officer@example.org    senior officer (approves)"
 	@echo "    admin@example.org             admin: sign-in accounts"
+	@echo "  The officers' queue holds John's late-night cash and the generated people's flags;"
+	@echo "  the scheduler runs in the same process (monitors hourly, loads, notifications)."
 	@echo "  Check the books: .venv/bin/dpledger ledger verify && .venv/bin/dpledger ledger check"
 	@echo
-	DATABASE_URL= $(BIN)/dpledger serve
+	DATABASE_URL= $(BIN)/dpledger serve --with-scheduler
 
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check .

@@ -119,13 +119,27 @@ demo_group.add_command(generate_command)
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--with-scheduler",
+    is_flag=True,
+    help="Run the scheduler's jobs in this process too, under its database lease (the demo; "
+    "production runs `dpledger scheduler` on its own).",
+)
+def serve(host: str, port: int, with_scheduler: bool) -> None:
     """Run the web app with the development server (use gunicorn wsgi:app in production)."""
     from portal.app import create_app
+    from portal.scheduler_thread import start_scheduler_thread
 
     app = create_app()
+    running = start_scheduler_thread() if with_scheduler else None
+    if running is not None:
+        click.echo(f"the scheduler runs in this process too ({running.holder})")
     click.echo(f"dpledger is running: open http://{host}:{port}/ (Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    try:
+        app.run(host=host, port=port, debug=False, use_reloader=False)
+    finally:
+        if running is not None:
+            running.stop()
 
 
 def _safe_url() -> str:
