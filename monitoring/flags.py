@@ -14,6 +14,7 @@ reported. Services flush; the caller commits.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,6 +43,16 @@ from monitoring.repositories import flags as repo
 from monitoring.settings import MonitoringSettings
 
 SYSTEM = "monitor"
+TITLE_MAX = 200  # flags.title, notifications.subject
+# flag_evidence.dedupe_key is 300; notifications add "officer|" or "holder|" to it.
+DEDUPE_KEY_MAX = 290
+
+
+def fit(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters at most, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -70,7 +81,13 @@ class Hit:
 
     @property
     def dedupe_key(self) -> str:
-        return f"{self.open_key}|{self.evidence_key}"
+        """Unique per hit, and short enough for its column with a notification's prefix
+        (an evidence key naming a long merchant is shortened by a digest of the whole)."""
+        key = f"{self.open_key}|{self.evidence_key}"
+        if len(key) <= DEDUPE_KEY_MAX:
+            return key
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        return f"{key[: DEDUPE_KEY_MAX - 49]}#{digest[:48]}"
 
 
 @dataclass
@@ -241,7 +258,7 @@ class _FlagState:
             "open_key": first.open_key,
             "severity": self.severity,
             "status": FlagStatus.OPEN,
-            "title": first.title,
+            "title": fit(first.title, TITLE_MAX),
             "explanation": self.explanation,
             "suggested_action": first.suggested_action,
             "sla_due_at": self.sla_due_at,
@@ -265,7 +282,7 @@ def _officer_message(flag_id: int, state: _FlagState, hit: Hit) -> Message:
         dedupe_key=f"officer|{hit.dedupe_key}",
         audience="officer",
         person_id=None,
-        subject=f"Monitoring flag {flag_id} ({state.severity.value}): {hit.title}",
+        subject=fit(f"Monitoring flag {flag_id} ({state.severity.value}): {hit.title}", TITLE_MAX),
         body=(
             f"{hit.explanation}\n\n"
             f"Severity: {state.severity.value}. Please look at it by "

@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from ledger.enrolment import PlanLineSpec
 from ledger.models import PlanCategory
-from monitoring.models import Flag, FlagEvidence, FlagStatus, Severity
+from monitoring.models import Flag, FlagEvidence, FlagStatus, Notification, Severity
 from monitoring.runner import run_monitor
+from monitoring.settings import set_setting
 from tests.monitoring.builders import START, World, at
 
 NAME = "spend_outside_plan"
@@ -112,3 +113,26 @@ def test_line_over_its_allowance_in_one_period_but_not_the_next(session, clock):
     run_monitor(session, clock, NAME)
     (flag,) = flags(session, "over_allowance")
     assert "£111.00" in flag.explanation and "6 April 2026 to 3 May 2026" in flag.explanation
+
+
+def test_long_names_fit_the_flag_and_its_notifications(session, clock):
+    world = World(session, clock)
+    long_line = "Homecare " + "and support at home " * 9  # 189 characters
+    case = world.case([PlanLineSpec(PlanCategory.AGENCY_CARE, long_line, 1000)], load=100000)
+    world.spend(case.card, 5000, at(START + timedelta(days=1)), mcc="8050")
+    merchant = "Lucky " + "x" * 194  # 200 characters
+    world.spend(case.card, 5000, at(START + timedelta(days=2)), mcc="7995", merchant=merchant)
+    set_setting(session, clock, "officer_email", "team@example.org", officer="o", reason="r")
+    run_monitor(session, clock, NAME)
+    found = flags(session)
+    assert {f.rule for f in found} == {f"{NAME}.over_allowance", f"{NAME}.blocked_category"}
+    assert all(len(f.title) <= 200 for f in found)
+    over = next(f for f in found if f.rule.endswith("over_allowance"))
+    assert over.title.startswith("Over the plan's allowance for Homecare") and over.title[-1] == "…"
+    keys = session.execute(select(FlagEvidence.dedupe_key)).scalars().all()
+    assert len(keys) == 2 and all(len(key) <= 290 for key in keys)
+    assert len(set(keys)) == 2
+    notes = session.execute(select(Notification)).scalars().all()  # the officer's, of the high
+    assert notes and all(len(n.subject) <= 200 and len(n.dedupe_key) <= 300 for n in notes)
+    # The shortened key is stable: a re-run adds nothing.
+    assert run_monitor(session, clock, NAME).raised.new_evidence == 0
