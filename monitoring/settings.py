@@ -7,6 +7,7 @@ with ``set_setting`` (audited); ``load_settings`` reads the current values.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,9 +16,12 @@ from sqlalchemy.orm import Session
 
 from ledger.clock import Clock
 from ledger.errors import InvalidRecord
+from monitoring import mcc
 from monitoring.audit import record_action
-from monitoring.models import CouncilSetting
+from monitoring.models import CouncilSetting, Severity
 from monitoring.repositories import settings as settings_repo
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -77,19 +81,81 @@ class MonitoringSettings:
 
 _FIELDS = {f.name: f for f in dataclasses.fields(MonitoringSettings)}
 
+# Whole-number settings: (least, most) a council may set. Outside these a monitor would
+# flag everything, nothing, or divide by zero.
+_RANGES: dict[str, tuple[int, int | None]] = {
+    "line_allowance_tolerance_percent": (0, 1000),
+    "cash_tolerance_pence": (0, None),
+    "contribution_grace_days": (0, 90),
+    "surplus_weeks": (1, 52),
+    "contingency_weeks": (0, 52),
+    "under_spend_percent": (1, 100),
+    "under_spend_periods": (1, 26),
+    "no_spend_weeks": (1, 52),
+    "rapid_drain_percent": (1, 100),
+    "rapid_drain_hours": (1, 24 * 14),
+    "hospital_spend_grace_days": (0, 365),
+    "pattern_change_factor": (2, 100),
+    "pattern_change_history_periods": (1, 26),
+    "pattern_change_min_pence": (0, None),
+    "companion_share_percent": (1, 100),
+    "companion_share_min_pence": (0, None),
+    "unusual_hours_start": (0, 23),
+    "unusual_hours_end": (0, 23),
+    "unusual_hours_cash_count": (2, 100),
+    "unusual_hours_window_days": (1, 366),
+    "paye_interval_days": (1, 366),
+    "paye_grace_days": (0, 366),
+    "el_insurance_interval_days": (1, 731),
+    "el_insurance_grace_days": (0, 366),
+    "review_due_soon_days": (0, 366),
+    "review_overdue_high_days": (1, 3660),
+    "reconciliation_high_pence": (1, None),
+    "clawback_second_approval_above_pence": (0, None),
+    "clawback_response_days": (1, 90),
+    "hold_expiry_days": (1, 60),
+    "hold_expiry_days_hotel_car_hire": (1, 60),
+}
+
+
+def blockable_categories() -> tuple[str, ...]:
+    """What ``blocked_categories`` may name: the spend categories the MCC map knows (cash
+    has its own monitor and share, so it is not blocked here)."""
+    return tuple(c for c in mcc.KNOWN_CATEGORIES if c != mcc.CASH)
+
 
 def load_settings(session: Session) -> MonitoringSettings:
-    """The defaults, with the council's stored values in place of any it has set."""
-    overrides = {key: _parse(key, value) for key, value in settings_repo.stored_values(session)}
-    return dataclasses.replace(MonitoringSettings(), **overrides)
+    """The defaults, with the council's stored values in place of any it has set. A stored
+    value no longer allowed (set before it was checked) is ignored, with a warning, so
+    the monitors keep running on the default."""
+    overrides = {}
+    for key, value in settings_repo.stored_values(session):
+        try:
+            overrides[key] = _checked(key, _parse(key, value))
+        except InvalidRecord as error:
+            log.warning("council setting %s ignored, default used: %s", key, error.detail)
+    settings = dataclasses.replace(MonitoringSettings(), **overrides)
+    try:
+        _check_together(settings)
+    except InvalidRecord as error:
+        log.warning("unusual-hours settings ignored, defaults used: %s", error.detail)
+        default = MonitoringSettings()
+        settings = dataclasses.replace(
+            settings,
+            unusual_hours_start=default.unusual_hours_start,
+            unusual_hours_end=default.unusual_hours_end,
+        )
+    return settings
 
 
 def set_setting(
     session: Session, clock: Clock, key: str, value: Any, *, officer: str, reason: str
 ) -> MonitoringSettings:
-    """Change one setting for the council; audited. Raises ``InvalidRecord`` for an
-    unknown key or a value of the wrong type."""
-    parsed = _parse(key, value)
+    """Change one setting for the council; audited. Raises ``InvalidRecord`` (saying what
+    is allowed) for an unknown key, a value of the wrong type, or one outside what the
+    monitors can work with."""
+    parsed = _checked(key, _parse(key, value))
+    _check_together(dataclasses.replace(load_settings(session), **{key: parsed}))
     stored = value.isoformat() if isinstance(parsed, date) else value
     if isinstance(parsed, tuple):
         stored = list(parsed)
@@ -152,3 +218,39 @@ def _parse(key: str, value: Any) -> Any:
             raise InvalidRecord(f"{key} must map severities to hours")
         return {**default, **value}
     raise InvalidRecord(f"{key} cannot be set")  # pragma: no cover
+
+
+def _checked(key: str, value: Any) -> Any:
+    """``value`` if it is one the monitors can work with, else ``InvalidRecord``."""
+    if key in _RANGES:
+        least, most = _RANGES[key]
+        if value < least or (most is not None and value > most):
+            allowed = f"from {least} to {most}" if most is not None else f"{least} or more"
+            raise InvalidRecord(f"{key} must be {allowed}, not {value}")
+    if key == "blocked_categories":
+        blockable = blockable_categories()
+        unknown = [name for name in value if name not in blockable]
+        if unknown:
+            raise InvalidRecord(
+                f"blocked_categories: {', '.join(unknown)} is not a spend category; "
+                f"choose from {', '.join(blockable)}"
+            )
+    if key == "sla_hours":
+        severities = {s.value for s in Severity}
+        unknown = sorted(set(value) - severities)
+        if unknown:
+            raise InvalidRecord(
+                f"sla_hours: {', '.join(unknown)} is not a severity; "
+                f"use {', '.join(sorted(severities))}"
+            )
+    if key == "officer_email" and value is not None and "@" not in value:
+        raise InvalidRecord("officer_email must be an email address")
+    return value
+
+
+def _check_together(settings: MonitoringSettings) -> None:
+    if settings.unusual_hours_start == settings.unusual_hours_end:
+        raise InvalidRecord(
+            "the unusual hours must start and end at different hours (a window past "
+            "midnight, such as 22 to 5, is allowed)"
+        )

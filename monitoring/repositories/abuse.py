@@ -288,13 +288,18 @@ def payments_to_household(session: Session, window: Window) -> list[Any]:
 
 
 def _unusual_cash(t: Any, start_hour: int, end_hour: int) -> list[Any]:
+    """Cash between ``start_hour`` and ``end_hour`` (London time); a window that passes
+    midnight (22 to 5) wraps."""
     hour = london_hour(t.effective_at)
+    if start_hour < end_hour:
+        in_hours = and_(hour >= start_hour, hour < end_hour)
+    else:
+        in_hours = or_(hour >= start_hour, hour < end_hour)
     return [
         t.phase.in_(POSTED_PHASES),
         or_(t.code == TransferCode.CASH_WITHDRAWAL, t.mcc.in_(CASH_MCCS)),
         t.card_id.is_not(None),
-        hour >= start_hour,
-        hour < end_hour,
+        in_hours,
     ]
 
 

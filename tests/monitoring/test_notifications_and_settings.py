@@ -11,7 +11,13 @@ from ledger.clock import FixedClock
 from ledger.errors import InvalidRecord
 from monitoring import advocacy
 from monitoring.clawback import Clawbacks
-from monitoring.models import AuditEntry, ClawbackStatus, Notification, NotificationStatus
+from monitoring.models import (
+    AuditEntry,
+    ClawbackStatus,
+    CouncilSetting,
+    Notification,
+    NotificationStatus,
+)
 from monitoring.notifications import MAX_ATTEMPTS, LogSender, Message, dispatch, enqueue
 from monitoring.runner import run_monitor
 from monitoring.scheduler import JobRunner, Lease, default_jobs
@@ -103,6 +109,50 @@ def test_a_council_setting_changes_a_threshold_and_is_audited(session, clock):
 def test_settings_refuse_unknown_keys_and_wrong_types(session, clock, key, value):
     with pytest.raises(InvalidRecord):
         set_setting(session, clock, key, value, officer="lead", reason="r")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "says"),
+    [
+        ("pattern_change_history_periods", 0, "must be from 1 to 26, not 0"),
+        ("pattern_change_factor", 1, "must be from 2 to 100"),
+        ("under_spend_percent", 150, "must be from 1 to 100"),
+        ("unusual_hours_start", 24, "must be from 0 to 23"),
+        ("unusual_hours_end", 0, "must start and end at different hours"),
+        ("surplus_weeks", 0, "must be from 1 to 52"),
+        ("clawback_response_days", 0, "must be from 1 to 90"),
+        ("blocked_categories", ["gambling", "betting"], "betting is not a spend category"),
+        ("blocked_categories", ["cash"], "cash is not a spend category"),
+        ("sla_hours", {"urgent": 4}, "urgent is not a severity"),
+        ("officer_email", "the team", "must be an email address"),
+    ],
+)
+def test_settings_refuse_values_the_monitors_cannot_work_with(session, clock, key, value, says):
+    with pytest.raises(InvalidRecord, match=says):
+        set_setting(session, clock, key, value, officer="lead", reason="r")
+    assert session.execute(select(AuditEntry)).first() is None  # nothing changed
+
+
+def test_an_unsafe_value_stored_before_it_was_checked_is_ignored(session, clock):
+    session.add(
+        CouncilSetting(
+            key="pattern_change_history_periods", value=0, updated_by="old", updated_at=clock.now()
+        )
+    )
+    session.flush()
+    assert load_settings(session).pattern_change_history_periods == 3
+    assert run_monitor(session, clock, "pattern_change").hits == []
+
+
+def test_an_unusual_hours_window_may_pass_midnight(session, clock):
+    world = World(session, clock)
+    case = world.case(load=100000, cash=100000)
+    set_setting(session, clock, "unusual_hours_start", 22, officer="lead", reason="r")
+    # 21:00 (not unusual), then 23:00, 00:00 and 04:00 London time (BST)
+    for day, hour in ((1, 20), (2, 22), (3, 23), (4, 3)):
+        world.cash(case.card, 1000, at(START + timedelta(days=day), hour))
+    (hit,) = run_monitor(session, clock, "unusual_hours_cash").hits
+    assert hit.figures["withdrawals"] == 3 and len(hit.transfer_ids) == 3
 
 
 def test_blocked_categories_are_a_council_setting(session, clock):
