@@ -15,6 +15,7 @@ BENCHMARKS = (
     "benchmarks.ledger_postings",
     "benchmarks.statement_import",
     "benchmarks.monitoring",
+    "benchmarks.monitor_accuracy",
     "benchmarks.authorisation_http",
 )
 

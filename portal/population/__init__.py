@@ -3,8 +3,9 @@ through the real services and adapters, with planted cases for every monitor and
 ground truth to score the monitors against (``dpledger demo generate``, ``make bench``).
 
 Nothing is written as rows: people, plans and cards through ``ledger.enrolment``; the
-council's 4-weekly loads through ``monitoring.scheduled_loads`` (the provider told through
-the adapters' outbound commands); companion pots through ``Ledger.allocate_to_pot``;
+council's 4-weekly loads through ``Ledger.load``, made as the scheduled-loads job makes
+them (its source and key, net of the contribution, none after a death), so the job, when
+it next runs, finds them made; companion pots through ``Ledger.allocate_to_pot``;
 deaths, hospital stays and emergency loads through monitoring's officer services; what
 the card provider reports each day (card payments, cash, refunds, direct debits, standing
 orders, Faster Payments, contributions, authorisations and reversals) as canonical events
