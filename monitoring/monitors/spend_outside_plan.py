@@ -4,12 +4,13 @@ council-blocked category, and a plan line spent beyond its allowance for a perio
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from monitoring.dates import london_date
+from monitoring.dates import london_date, period_start, start_of_day
 from monitoring.flags import Hit
 from monitoring.models import Severity, SuggestedAction
 from monitoring.monitors.base import MonitorContext, long_date, period_words, pounds
+from monitoring.repositories import evidence as transfers_behind
 from monitoring.repositories import spend as repo
 
 
@@ -26,7 +27,9 @@ class SpendOutsidePlanMonitor:
     def find(self, ctx: MonitorContext) -> list[Hit]:
         settings = ctx.settings
         hits: list[Hit] = []
-        for row, person_id in repo.unplanned_spend_found(ctx.session, ctx.totals_changed_after):
+        found = repo.unplanned_spend_found(ctx.session, ctx.totals_changed_after)
+        paid_by = transfers_behind.unplanned_transfer_ids(ctx.session, [row.id for row, _ in found])
+        for row, person_id in found:
             where = row.merchant or "a merchant"
             paid = _payments(row.amount, row.transfers, where, row.first_at, row.last_at)
             evidence = dict(
@@ -34,7 +37,7 @@ class SpendOutsidePlanMonitor:
                 subject_id=row.card_id,
                 evidence_key=f"period:{row.period_index}:{row.mcc}:{where}:{row.last_transfer_id}",
                 person_id=person_id,
-                transfer_ids=(row.last_transfer_id,),
+                transfer_ids=tuple(paid_by.get(row.id) or [row.last_transfer_id]),
                 figures={
                     "amount": row.amount,
                     "payments": row.transfers,
@@ -73,7 +76,22 @@ class SpendOutsidePlanMonitor:
                 )
             )
         tolerance = settings.line_allowance_tolerance_percent
-        for row in repo.lines_over_allowance(ctx.session, ctx.totals_changed_after, tolerance):
+        over = repo.lines_over_allowance(ctx.session, ctx.totals_changed_after, tolerance)
+        one_off = repo.one_off_lines_over_allowance(
+            ctx.session, ctx.totals_changed_after, tolerance
+        )
+        spent_by = transfers_behind.line_transfer_ids(
+            ctx.session,
+            [_period_window(row) for row in over]
+            + [
+                transfers_behind.LineWindow(
+                    row.plan_line_id, row.plan_id, None, None, row.last_transfer_id
+                )
+                for row in one_off
+            ],
+        )
+        for row in over:
+            window = _period_window(row)
             period = period_words(row.starts_on, row.period_weeks, row.period_index)
             hits.append(
                 Hit(
@@ -90,7 +108,9 @@ class SpendOutsidePlanMonitor:
                         f"{row.last_transfer_id})."
                     ),
                     person_id=row.person_id,
-                    transfer_ids=(row.last_transfer_id,),
+                    transfer_ids=tuple(
+                        spent_by.get((row.plan_line_id, window.start)) or [row.last_transfer_id]
+                    ),
                     figures={
                         "spent": row.amount,
                         "allowance": row.amount_per_period,
@@ -101,9 +121,7 @@ class SpendOutsidePlanMonitor:
                     suggested_action=SuggestedAction.CONTACT_HOLDER,
                 )
             )
-        for row in repo.one_off_lines_over_allowance(
-            ctx.session, ctx.totals_changed_after, tolerance
-        ):
+        for row in one_off:
             hits.append(
                 Hit(
                     rule="spend_outside_plan.over_allowance",
@@ -119,13 +137,25 @@ class SpendOutsidePlanMonitor:
                         f"{row.last_transfer_id})."
                     ),
                     person_id=row.person_id,
-                    transfer_ids=(row.last_transfer_id,),
+                    transfer_ids=tuple(
+                        spent_by.get((row.plan_line_id, None)) or [row.last_transfer_id]
+                    ),
                     figures={"spent": row.amount, "allowance": row.amount_per_period},
                     plan_line_id=row.plan_line_id,
                     suggested_action=SuggestedAction.CONTACT_HOLDER,
                 )
             )
         return hits
+
+
+def _period_window(row: Any) -> transfers_behind.LineWindow:
+    return transfers_behind.LineWindow(
+        row.plan_line_id,
+        row.plan_id,
+        start_of_day(period_start(row.starts_on, row.period_weeks, row.period_index)),
+        start_of_day(period_start(row.starts_on, row.period_weeks, row.period_index + 1)),
+        row.last_transfer_id,
+    )
 
 
 def _payments(amount: int, count: int, where: str, first: datetime, last: datetime) -> str:

@@ -136,3 +136,53 @@ def test_long_names_fit_the_flag_and_its_notifications(session, clock):
     assert notes and all(len(n.subject) <= 200 and len(n.dedupe_key) <= 300 for n in notes)
     # The shortened key is stable: a re-run adds nothing.
     assert run_monitor(session, clock, NAME).raised.new_evidence == 0
+
+
+def test_evidence_lists_the_payments_not_only_the_latest(session, clock):
+    world = World(session, clock)
+    case = world.case(load=100000)
+    paid = [
+        world.spend(case.card, 100, at(START + timedelta(days=1), 8 + n), mcc="5732")
+        for n in range(3)
+    ]
+    world.spend(case.card, 100, at(START + timedelta(days=1), 12), mcc="8050")  # covered
+    (hit,) = run_monitor(session, clock, NAME).hits
+    assert hit.transfer_ids == tuple(paid)
+
+
+def test_the_list_of_payments_is_bounded_to_the_latest_twenty(session, clock):
+    world = World(session, clock)
+    case = world.case(load=100000)
+    paid = [
+        world.spend(case.card, 100, at(START + timedelta(days=1 + n // 10), 8 + n % 10), mcc="5732")
+        for n in range(25)
+    ]
+    (hit,) = run_monitor(session, clock, NAME).hits
+    assert hit.transfer_ids == tuple(paid[-20:]) and hit.figures["payments"] == 25
+
+
+def test_over_allowance_evidence_lists_the_lines_payments_in_the_period(session, clock):
+    world = World(session, clock)
+    case = world.case(
+        [
+            PlanLineSpec(PlanCategory.AGENCY_CARE, "Homecare", 60000),
+            PlanLineSpec(PlanCategory.TRANSPORT, "Taxis", 10000),
+            PlanLineSpec(PlanCategory.EQUIPMENT, "Hoist", 20000, one_off=True),
+        ],
+        budget=70000,
+        load=300000,
+    )
+    earlier = world.spend(case.card, 2000, at(START, 9), mcc="4121")
+    taxis = [
+        world.spend(case.card, 5000, at(START + timedelta(days=d)), mcc="4121") for d in (2, 9)
+    ]
+    world.spend(case.card, 30000, at(START + timedelta(days=3)), mcc="8050")  # another line
+    world.spend(case.card, 1000, at(START + timedelta(days=29)), mcc="4121")  # next period
+    hoist = [
+        world.spend(case.card, 15000, at(START + timedelta(days=d)), mcc="5732") for d in (4, 40)
+    ]
+    clock.current = at(START + timedelta(days=41))
+    found = {h.subject_id: h for h in run_monitor(session, clock, NAME).hits}
+    taxi_line, hoist_line = case.plan.lines[1].id, case.plan.lines[2].id
+    assert found[taxi_line].transfer_ids == (earlier, *taxis)
+    assert found[hoist_line].transfer_ids == tuple(hoist)
