@@ -11,7 +11,7 @@ the card provider reports each day (card payments, cash, refunds, direct debits,
 orders, Faster Payments, contributions, authorisations and reversals) as canonical events
 through ``adapters.apply.EventApplier``; the last day's card payments through the
 simulated provider's signed webhooks, decided in real time; and the last day's closing
-balances through the statement-file import. One transaction per simulated day.
+balances through the statement-file import. One transaction per simulated week.
 
 The same ``PopulationSpec`` (seed, size, months, day) gives the same population: every
 random choice comes from a ``random.Random`` seeded from the spec, the clock is fixed and
@@ -36,6 +36,8 @@ from portal.population.spec import PopulationSpec, at
 from portal.population.statement import closing_lines, import_closing_balances
 from portal.population.truth import GroundTruth, MonitorScore, ground_truth, score
 
+DAYS_A_TRANSACTION = 7  # the ledger reads each card's accounts once a transaction
+
 __all__ = ["Generated", "GroundTruth", "MonitorScore", "PopulationSpec", "generate", "score"]
 
 
@@ -57,7 +59,7 @@ def generate(
     clock: FixedClock | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Generated:
-    """Generate ``spec``'s population into the database; commits once per simulated day.
+    """Generate ``spec``'s population into the database; commits once per simulated week.
     Returns the ground truth and what was made. The clock is left at ``spec.as_of``."""
     clock = clock or FixedClock(at(spec.first_day, 8))
     cases = draw_roster(spec)
@@ -65,10 +67,14 @@ def generate(
     sims = enrol(factory, clock, spec, cases)
     simulation = Simulation(spec, factory, clock, sims)
     days = spec.days()
-    for number, day in enumerate(days, start=1):
-        simulation.run_day(day, divert=diverted if day == spec.last_day else None)
-        if progress is not None and (number % 28 == 0 or number == len(days)):
-            progress(f"{day.isoformat()}: {number} of {len(days)} days, {simulation.sent:,} events")
+    for first in range(0, len(days), DAYS_A_TRANSACTION):
+        batch = days[first : first + DAYS_A_TRANSACTION]
+        simulation.run_days(batch, divert=diverted if batch[-1] == spec.last_day else None)
+        done = first + len(batch)
+        if progress is not None and (done % 28 == 0 or done == len(days)):
+            progress(
+                f"{batch[-1].isoformat()}: {done} of {len(days)} days, {simulation.sent:,} events"
+            )
     planted = {case.index for case in cases if case.plant is not None}
     live = send_live(factory, clock, simulation.book, simulation.live, spec.seed, planted)
     statement = import_closing_balances(factory, clock, spec, closing_lines(spec, simulation))

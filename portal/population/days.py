@@ -1,4 +1,4 @@
-"""Simulated days, each in one transaction, through the real services and adapters:
+"""Simulated days, a week of them in a transaction, through the real services and adapters:
 
 1. what officers record that day (a death, a hospital admission, an emergency load),
    through monitoring's services;
@@ -76,20 +76,22 @@ class Simulation:
             for due in due_dates(sim.plan.starts_on, WEEKS, None, spec.first_day, horizon):
                 self.loads_on[working_day_on_or_before(due)].append((sim, due))
 
-    def run_day(self, day: date, divert: Callable[[Planned], bool] | None = None) -> None:
-        """One day in one transaction. ``divert`` picks payments to leave for the live
-        channel (``self.live``) instead of the provider's report."""
+    def run_days(self, days: list[date], divert: Callable[[Planned], bool] | None = None) -> None:
+        """Simulate ``days`` in one transaction (a day, or a batch of them: the ledger's
+        lookups are made once a transaction). ``divert`` picks payments of the last of
+        them to leave for the live channel (``self.live``) instead of the report."""
         with self.factory() as session, session.begin():
-            for action in sorted(self.actions.pop(day, []), key=lambda a: (a.at, a.case)):
-                self._act(session, action)
-            with postings.deferred(session):
-                self._load(session, day)
-                items = sorted(self.buckets.pop(day, []), key=lambda p: (p.at, p.seq))
-                if divert is not None:
-                    live = [p for p in items if divert(p)][:LIVE_AT_MOST]
-                    self.live += live
-                    items = [p for p in items if p not in live]
-                self._report(session, items)
+            for day in days:
+                for action in sorted(self.actions.pop(day, []), key=lambda a: (a.at, a.case)):
+                    self._act(session, action)
+                with postings.deferred(session):
+                    self._load(session, day)
+                    items = sorted(self.buckets.pop(day, []), key=lambda p: (p.at, p.seq))
+                    if divert is not None and day == days[-1]:
+                        live = [p for p in items if divert(p)][:LIVE_AT_MOST]
+                        self.live += live
+                        items = [p for p in items if p not in live]
+                    self._report(session, items)
 
     def load_day(self, day: date) -> None:
         """Only the day's scheduled loads (the morning of the day the population is as of)."""
