@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Table, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters import keys
 from adapters.apply import EventApplier
 from adapters.authorisation import AuthorisationPolicy
 from adapters.formats import Ignore, RawEvent, format_for
@@ -84,7 +85,7 @@ def store(
     out: list[StoredEvent] = []
     delivery_id: int | None = None
     for raw in events:
-        existing = known.get(raw.provider_event_id[:200])
+        existing = known.get(keys.fit(raw.provider_event_id))
         if existing is not None:
             out.append(StoredEvent(existing, raw, new=False))
             continue
@@ -105,7 +106,7 @@ def store(
                 "delivery_id": delivery_id,
                 "position": raw.position,
                 "provider": provider,
-                "provider_event_id": raw.provider_event_id[:200],
+                "provider_event_id": keys.fit(raw.provider_event_id),
                 "event_type": raw.event_type[:100],
                 "received_at": received_at,
                 "status": InboxStatus.RECEIVED,
@@ -114,7 +115,7 @@ def store(
         )
         if inbox_id is None:
             # The same event arriving at the same moment by another delivery.
-            found = inbox_repo.find_event(session, provider, raw.provider_event_id)
+            found = inbox_repo.find_event(session, provider, keys.fit(raw.provider_event_id))
             assert found is not None
             out.append(StoredEvent(found.id, raw, new=False))
             continue
@@ -202,7 +203,10 @@ def _raw_of(session: Session, row: InboundEvent) -> tuple[RawEvent, str] | None:
     except DomainError:
         return None
     for raw in events:
-        if raw.position == row.position and raw.provider_event_id[:200] == row.provider_event_id:
+        if (
+            raw.position == row.position
+            and keys.fit(raw.provider_event_id) == row.provider_event_id
+        ):
             return raw, delivery.channel
     return None
 

@@ -20,6 +20,7 @@ from typing import Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from adapters import keys
 from adapters.models import CardCommandRecord, CommandStatus
 from adapters.repositories import cards as cards_repo
 from adapters.repositories import commands as commands_repo
@@ -66,7 +67,10 @@ class OutboundCommands:
         amount: int | None = None,
         reason: str | None = None,
     ) -> CommandOutcome:
-        """Ask the card's provider to carry out ``command``, once per ``key``."""
+        """Ask the card's provider to carry out ``command``, once per ``key`` (a key too
+        long for its column is replaced by its digest form: ``adapters.keys``)."""
+        key = keys.fit(key)
+        reason = reason[:500] if reason is not None else None
         if command in MONEY_COMMANDS:
             if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
                 raise InvalidAmount(f"a {command} needs an amount in pence above zero")

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from adapters import keys
 from adapters import mcc as mcc_codes
 from adapters.authorisation import AuthorisationPolicy, Decision, PaymentRequest, decide
 from adapters.canonical import CanonicalEvent, ClearingKind, EventKind
@@ -71,7 +72,13 @@ class Outcome:
 
 
 def part_for(event: CanonicalEvent) -> tuple[str, PaymentPartKind]:
-    """The part key and kind an event records: the same fact always gets the same key."""
+    """The part key and kind an event records: the same fact always gets the same key
+    (one that fits its column: ``adapters.keys``)."""
+    key, kind = _part_for(event)
+    return keys.fit(key), kind
+
+
+def _part_for(event: CanonicalEvent) -> tuple[str, PaymentPartKind]:
     kind = event.kind
     if kind is EventKind.AUTHORISATION_REQUEST:
         if event.increment:
@@ -179,7 +186,7 @@ class CardPaymentEvents:
                 card.card_id,
                 amount,
                 source=self.provider,
-                key=event.event_id,
+                key=keys.ledger_key(event.event_id),
                 merchant_name=event.merchant_name or payment.merchant_name,
                 mcc=event.mcc or payment.mcc,
                 category=_category(event.mcc or payment.mcc),
@@ -276,7 +283,7 @@ class CardPaymentEvents:
             card.card_id,
             amount,
             source=self.provider,
-            key=f"{payment.provider_payment_id}:hold:{part_key}",
+            key=keys.ledger_key(f"{payment.provider_payment_id}:hold:{part_key}"),
             merchant_name=payment.merchant_name,
             mcc=payment.mcc,
             category=_category(payment.mcc),
@@ -292,7 +299,7 @@ class CardPaymentEvents:
         return amount
 
     def _release(self, payment: CardPayment, hold: CardPaymentHold, expired: bool) -> None:
-        key = f"{payment.provider_payment_id}:release:{hold.hold_id}"
+        key = keys.ledger_key(f"{payment.provider_payment_id}:release:{hold.hold_id}")
         if expired:
             self.ledger.expire_hold(hold.hold_id, source=self.provider, key=key)
         else:
@@ -313,7 +320,7 @@ class CardPaymentEvents:
             card.card_id,
             event.amount,
             source=self.provider,
-            key=event.event_id,
+            key=keys.ledger_key(event.event_id),
             hold_id=against.hold_id if against else None,
             merchant_name=event.merchant_name or payment.merchant_name,
             mcc=event.mcc or payment.mcc,
@@ -346,7 +353,7 @@ class CardPaymentEvents:
                 card.card_id,
                 event.amount,
                 source=self.provider,
-                key=event.event_id,
+                key=keys.ledger_key(event.event_id),
                 merchant_name=event.merchant_name,
                 mcc=event.mcc,
                 category=_category(event.mcc),
@@ -360,7 +367,7 @@ class CardPaymentEvents:
                 card.card_id,
                 event.amount,
                 source=self.provider,
-                key=event.event_id,
+                key=keys.ledger_key(event.event_id),
                 merchant_name=event.merchant_name,
                 mcc=event.mcc,
                 category=_category(event.mcc),
@@ -379,7 +386,8 @@ class CardPaymentEvents:
     def _payment(self, card: CardRef, event: CanonicalEvent) -> tuple[CardPayment, bool]:
         """The payment the event is about, and whether this event is its first."""
         assert event.payment_id is not None
-        payment = payments_repo.find(self.session, self.provider, event.payment_id)
+        payment_id = keys.fit(event.payment_id)
+        payment = payments_repo.find(self.session, self.provider, payment_id)
         created = False
         if payment is None:
             created = (
@@ -388,7 +396,7 @@ class CardPaymentEvents:
                     _PAYMENTS,
                     {
                         "provider": self.provider,
-                        "provider_payment_id": event.payment_id,
+                        "provider_payment_id": payment_id,
                         "card_id": card.card_id,
                         "cash": event.cash or mcc_codes.is_cash(event.mcc),
                         "merchant_name": event.merchant_name,
@@ -401,7 +409,7 @@ class CardPaymentEvents:
                 is not None
             )
             # Either ours, or another worker's that we waited for.
-            payment = payments_repo.find(self.session, self.provider, event.payment_id)
+            payment = payments_repo.find(self.session, self.provider, payment_id)
             assert payment is not None
         if payment.card_id != card.card_id:
             raise InvalidRecord(
@@ -449,8 +457,8 @@ class CardPaymentEvents:
     @staticmethod
     def _ledger_key(payment: CardPayment, part_key: str) -> str:
         if part_key == AUTH_PART:
-            return payment.provider_payment_id
-        return f"{payment.provider_payment_id}:{part_key}"
+            return keys.ledger_key(payment.provider_payment_id)
+        return keys.ledger_key(f"{payment.provider_payment_id}:{part_key}")
 
 
 def recorded_decision(session: Session, provider: str, event: CanonicalEvent) -> Decision | None:
@@ -458,7 +466,7 @@ def recorded_decision(session: Session, provider: str, event: CanonicalEvent) ->
     when none was made (the request was not decided, or was found too late)."""
     if event.kind is not EventKind.AUTHORISATION_REQUEST or event.payment_id is None:
         return None
-    payment = payments_repo.find(session, provider, event.payment_id)
+    payment = payments_repo.find(session, provider, keys.fit(event.payment_id))
     if payment is None:
         return None
     key = CardPaymentEvents._ledger_key(payment, part_for(event)[0])

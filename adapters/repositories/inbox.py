@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Table, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from adapters import keys
 from adapters.models import UNAPPLIED, InboundDelivery, InboundEvent, InboxStatus
 
 
@@ -32,7 +33,7 @@ def get_event(session: Session, event_id: int) -> InboundEvent | None:
 def find_events(session: Session, provider: str, provider_event_ids: list[str]) -> dict[str, int]:
     """Inbox ids of those of these events already stored, by provider event id (read
     through the connection: no ORM objects are needed, and this is the real-time path)."""
-    wanted = [event_id[:200] for event_id in provider_event_ids]
+    wanted = [keys.fit(event_id) for event_id in provider_event_ids]
     rows = (
         session.connection()
         .execute(
