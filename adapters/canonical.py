@@ -8,8 +8,10 @@ status. A clearing is full, partial, over or a force post depending on the hold 
 (``ClearingKind``); the event itself only carries the settled amount.
 
 Amounts are integer pence in the card account's (billing) currency, GBP. On the wire they
-are decimal pounds ("12.34"), parsed exactly; floats and sub-penny values are refused. A
-payment in a foreign currency carries the merchant's amount and currency for display only.
+are decimal pounds ("12.34"), parsed exactly; floats, sub-penny values, text that is not
+plain digits (a pound sign, thousands commas) and amounts above ``MAX_AMOUNT`` are refused.
+A payment in a foreign currency carries the merchant's amount and currency for display
+only.
 
 ``CanonicalEventSchema`` is the input schema (unknown fields rejected: this is our own
 format); ``CanonicalEventOutputSchema`` writes events out. ``check_event`` holds the
@@ -18,6 +20,7 @@ per-kind rules, shared with the statement-file reader, which builds events direc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -90,6 +93,13 @@ _NEEDS_PAYMENT_ID = frozenset(
 )
 _NO_AMOUNT = frozenset({EventKind.EXPIRY, EventKind.CARD_STATUS})
 
+# The most any one event may move: £1,000,000,000, in pence. Far above any payment from a
+# card, and far inside the ledger's 64-bit totals however many such events are summed.
+MAX_AMOUNT = 100_000_000_000
+_MAX_POUNDS = Decimal(MAX_AMOUNT) / 100
+# Decimal pounds on the wire: digits, and at most two after a point (no £ sign, no commas).
+_WIRE_POUNDS = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,2})?")
+
 
 @dataclass(frozen=True)
 class CanonicalEvent:
@@ -137,6 +147,9 @@ def check_event(event: CanonicalEvent) -> list[str]:
         problems.append(f"a {event.kind} needs an amount above zero")
     if event.amount < 0:
         problems.append("amounts are never negative; the kind says which way money moves")
+    for name, amount in (("amount", event.amount), ("merchant_amount", event.merchant_amount)):
+        if amount is not None and abs(amount) > MAX_AMOUNT:
+            problems.append(f"{name} is more than £1,000,000,000, the most one event may move")
     if event.kind in BANK_PAYMENT_CODES and not event.payee:
         problems.append(f"a {event.kind} needs the payee")
     if event.kind is EventKind.CARD_STATUS and event.card_status is None:
@@ -159,6 +172,16 @@ class Money(fields.Field):  # type: ignore[type-arg]
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if isinstance(value, bool | float) or not isinstance(value, str | int | Decimal):
             raise ValidationError('an amount is decimal pounds, such as "12.34"')
+        if isinstance(value, str) and not _WIRE_POUNDS.fullmatch(value):
+            raise ValidationError(
+                'an amount is decimal pounds written plainly, such as "1234.50": digits, '
+                "and at most two after a point (no £ sign, no commas)"
+            )
+        # Before any arithmetic: 1E+999999 is a valid JSON number.
+        if not isinstance(value, str) and not (
+            Decimal(value).is_finite() and abs(Decimal(value)) <= _MAX_POUNDS
+        ):
+            raise ValidationError("an amount is at most £1,000,000,000")
         try:
             pence = parse_pounds(value)
         except InvalidAmount as error:

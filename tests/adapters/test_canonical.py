@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from adapters import mcc
-from adapters.canonical import CanonicalEventSchema, EventKind, load_event
+from adapters.canonical import (
+    MAX_AMOUNT,
+    CanonicalEventSchema,
+    EventKind,
+    check_event,
+    load_event,
+)
 from adapters.errors import MalformedPayload
 from ledger.models import PlanCategory
 
@@ -26,7 +33,14 @@ def _event(**changes: object) -> dict[str, object]:
 
 @pytest.mark.parametrize(
     ("given", "pence"),
-    [("12.34", 1234), ("0.01", 1), (Decimal("10.5"), 1050), (10, 1000), ("1,234.50", 123450)],
+    [
+        ("12.34", 1234),
+        ("0.01", 1),
+        (Decimal("10.5"), 1050),
+        (10, 1000),
+        ("1234.50", 123450),
+        ("1000000000.00", MAX_AMOUNT),
+    ],
 )
 def test_amounts_become_exact_pence(given: object, pence: int) -> None:
     assert load_event(_event(amount=given)).amount == pence
@@ -36,6 +50,39 @@ def test_amounts_become_exact_pence(given: object, pence: int) -> None:
 def test_inexact_or_negative_amounts_are_refused(given: object) -> None:
     with pytest.raises(MalformedPayload):
         load_event(_event(amount=given))
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("£1,234.50", "no £ sign"),
+        ("1,234.50", "no commas"),
+        (" 12.00", "written plainly"),
+        ("1e3", "written plainly"),
+        ("1000000000.01", "£1,000,000,000"),
+        ("99999999999999999999.99", "written plainly"),
+        (10**30, "at most £1,000,000,000"),
+        (Decimal("1E+999999"), "at most £1,000,000,000"),
+    ],
+)
+def test_amounts_not_plainly_written_or_too_large_are_refused(given: object, said: str) -> None:
+    with pytest.raises(MalformedPayload) as refused:
+        load_event(_event(amount=given))
+    assert said in refused.value.detail
+    with pytest.raises(MalformedPayload):
+        load_event(_event(merchant_amount=given, merchant_currency="EUR"))
+
+
+def test_an_event_built_directly_is_bounded_too() -> None:
+    """The statement reader builds events itself: ``check_event`` holds the bound."""
+    event = load_event(_event())
+    huge = replace(event, amount=MAX_AMOUNT + 1, merchant_amount=-(MAX_AMOUNT + 1))
+    problems = check_event(huge)
+    assert [p.split(" ")[0] for p in problems if "£1,000,000,000" in p] == [
+        "amount",
+        "merchant_amount",
+    ]
+    assert check_event(replace(event, amount=MAX_AMOUNT)) == []
 
 
 def test_times_are_aware_utc() -> None:

@@ -166,3 +166,18 @@ def test_the_api_needs_no_csrf_token(api: Api) -> None:
     card = api.card("ukbank")
     body = {"events": [_event("fee", "nocsrf", card.provider_card_token, "1.00")]}
     assert api.call("POST", "/api/events", body=body).status_code == 200
+
+
+def test_amounts_not_plainly_written_or_too_large_are_422(api: Api) -> None:
+    """Before, "£1,234.50" was taken, and an amount beyond the ledger's 64-bit columns was
+    stored and then failed with a 500."""
+    card = api.card("ukbank")
+    for amount in ('"£1,234.50"', '"99999999999999999999.99"', "1E+30", '"1000000000.01"'):
+        event = (
+            f'{{"kind": "load", "event_id": "big", "card": "{card.provider_card_token}", '
+            f'"amount": {amount}, "occurred_at": "2026-04-20T09:30:00+00:00"}}'
+        )
+        body = f'{{"events": [{event}]}}'.encode()
+        problem = problem_of(api.call("POST", "/api/events", data=body), 422, "validation_failed")
+        assert problem["errors"]["json"]["events"]["0"], amount
+    assert _inbox_count(api) == 0
