@@ -14,7 +14,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from adapters.mcc import plan_category
+from ledger.categories import plan_category
 from ledger.clock import Clock
 from ledger.models import PlanCategory, PlanKind, PlanLine, TransferCode
 from portal.holder.periods import NextLoad, Period, london_today, next_load, periods_so_far
@@ -41,7 +41,8 @@ CONTRIBUTION_PERIODS_SHOWN = 6
 
 def category_for_mcc(mcc: str | None) -> str | None:
     """The plan category a merchant category code falls under. The one place the portal
-    maps MCCs: the table itself is the adapters' (adapters/mcc.py)."""
+    maps MCCs: the table itself is the ledger's (ledger/categories.py), shared with
+    the adapters and monitoring."""
     found = plan_category(mcc)
     return found.value if found is not None else None
 
