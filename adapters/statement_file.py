@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,7 +47,7 @@ from adapters.repositories import statements as statements_repo
 from adapters.repositories.cards import CardRef
 from ledger import postings
 from ledger.clock import Clock
-from ledger.errors import DomainError, InvalidAmount
+from ledger.errors import DomainError, InvalidAmount, UnknownRecord
 from ledger.models import ReconciliationBreak
 from ledger.money import parse_pounds
 
@@ -103,45 +104,45 @@ def parse_line(fields: list[str]) -> Line:
     """One CSV record as an event or a closing balance. Raises ``BadLine``."""
     if len(fields) != len(COLUMNS):
         raise BadLine(f"expected {len(COLUMNS)} fields, found {len(fields)}")
-    record = dict(zip(COLUMNS, (f.strip() for f in fields), strict=True))
-    record_type = record["record_type"]
-    if not record["card_token"]:
+    (
+        record_type, transaction_id, card_token, date_time, amount, currency, merchant_name,
+        mcc, counterparty, reference, authorisation_id, merchant_amount, merchant_currency,
+    ) = [f.strip() for f in fields]  # fmt: skip
+    if not card_token:
         raise BadLine("card_token is empty")
-    if record["currency"] != "GBP":
-        raise BadLine(f"currency {record['currency']!r}: statement amounts are GBP")
+    if currency != "GBP":
+        raise BadLine(f"currency {currency!r}: statement amounts are GBP")
     if record_type == CLOSING_BALANCE:
         try:
-            as_of = date.fromisoformat(record["date_time"])
+            as_of = date.fromisoformat(date_time)
         except ValueError:
-            raise BadLine(f"date_time {record['date_time']!r} is not a date") from None
-        return ClosingBalance(record["card_token"], as_of, _amount(record["amount"], signed=True))
+            raise BadLine(f"date_time {date_time!r} is not a date") from None
+        return ClosingBalance(card_token, as_of, _amount(amount, signed=True))
     kind = RECORD_KINDS.get(record_type)
     if kind is None:
         raise BadLine(f"record_type {record_type!r} is not one of {', '.join(RECORD_KINDS)}")
-    if not record["transaction_id"]:
+    if not transaction_id:
         raise BadLine("transaction_id is empty")
     try:
-        occurred = datetime.fromisoformat(record["date_time"])
+        occurred = datetime.fromisoformat(date_time)
     except ValueError:
-        raise BadLine(f"date_time {record['date_time']!r} is not an ISO 8601 time") from None
+        raise BadLine(f"date_time {date_time!r} is not an ISO 8601 time") from None
     if occurred.tzinfo is None:
         raise BadLine("date_time needs a UTC offset (Z or +01:00)")
-    mcc = record["mcc"] or None
-    merchant_amount = record["merchant_amount"]
     event = CanonicalEvent(
         kind=kind,
-        event_id=record["transaction_id"][:200],
+        event_id=transaction_id[:200],
         occurred_at=occurred.astimezone(UTC),
-        card_token=record["card_token"],
-        amount=_amount(record["amount"], signed=False),
+        card_token=card_token,
+        amount=_amount(amount, signed=False),
         merchant_amount=_amount(merchant_amount, signed=False) if merchant_amount else None,
-        merchant_currency=record["merchant_currency"] or None,
-        payment_id=record["authorisation_id"] or None,
-        merchant_name=record["merchant_name"][:200] or None,
-        mcc=mcc,
+        merchant_currency=merchant_currency or None,
+        payment_id=authorisation_id or None,
+        merchant_name=merchant_name[:200] or None,
+        mcc=mcc or None,
         cash=record_type == "CASH_WITHDRAWAL",
-        payee=record["counterparty"][:200] or None,
-        reference=record["reference"][:200] or None,
+        payee=counterparty[:200] or None,
+        reference=reference[:200] or None,
     )
     problems = check_event(event)
     if problems:
@@ -150,13 +151,39 @@ def parse_line(fields: list[str]) -> Line:
 
 
 def _amount(text: str, *, signed: bool) -> int:
-    try:
-        pence = parse_pounds(text)
-    except InvalidAmount as error:
-        raise BadLine(f"amount: {error.detail}") from None
+    pence = _plain_pence(text)
+    if pence is None:
+        try:
+            pence = parse_pounds(text)
+        except InvalidAmount as error:
+            raise BadLine(f"amount: {error.detail}") from None
     if not signed and pence <= 0:
         raise BadLine("amount must be above zero (the record type says which way it moves)")
     return pence
+
+
+def _plain_pence(text: str) -> int | None:
+    """The pence of an amount written the usual way ("12.34", "7.5", "1234"), else None
+    (``parse_pounds`` then reads it, or says what is wrong). The same value either way,
+    without its regular expression and Decimal for nearly every line."""
+    whole, point, fraction = text.partition(".")
+    if not (whole.isascii() and whole.isdigit() and len(whole) <= 15):
+        return None
+    if not point:
+        return int(whole) * 100
+    if fraction.isascii() and fraction.isdigit() and len(fraction) <= 2:
+        return int(whole) * 100 + int(fraction.ljust(2, "0"))
+    return None
+
+
+def _read(row: _Row) -> Line | str:
+    """The line a row holds, or why it is not one."""
+    if row.fields is None:
+        return row.error or "unreadable"
+    try:
+        return parse_line(row.fields)
+    except BadLine as error:
+        return str(error)
 
 
 @dataclass
@@ -298,34 +325,46 @@ class _Importer:
         applier = EventApplier(
             session, self.clock, provider=self.provider, cards=lambda t: self._card(session, t)
         )
-        for row in batch:
-            if row.fields is None:
-                self._quarantine(session, counts, row, row.error or "unreadable")
+        lines = [(row, _read(row)) for row in batch]
+        events = [line for _, line in lines if isinstance(line, CanonicalEvent)]
+        self._cards(session, [line.card_token for _, line in lines if not isinstance(line, str)])
+        if not careful:
+            applier.prepare(events)
+        # Closing balances change nothing, so a run of them is reconciled in one go, after
+        # the lines before it and before the lines after it, as if one by one.
+        run: list[tuple[_Row, ClosingBalance]] = []
+        for row, line in lines:
+            if isinstance(line, str):
+                self._quarantine(session, counts, row, line)
                 continue
-            try:
-                line = parse_line(row.fields)
-            except BadLine as error:
-                self._quarantine(session, counts, row, str(error))
+            if isinstance(line, ClosingBalance) and not careful:
+                run.append((row, line))
                 continue
+            if run:
+                self._reconcile(session, run, counts)
+                run = []
             try:
                 if careful or (isinstance(line, CanonicalEvent) and line.payment_id):
                     postings.write_pending(session)  # a savepoint cannot hold them back
                     with session.begin_nested():
-                        self._apply_line(session, applier, line, counts)
+                        self._apply_line(session, applier, row, line, counts)
                 else:
-                    self._apply_line(session, applier, line, counts)
+                    self._apply_line(session, applier, row, line, counts)
             except DomainError as error:
                 self._quarantine(session, counts, row, f"{error.code}: {error.detail}")
             except Exception as error:
                 if not careful:
                     raise _Retry() from error
                 self._quarantine(session, counts, row, f"error: {type(error).__name__}: {error}")
+        if run:
+            self._reconcile(session, run, counts)
+        counts.problems.sort()
 
     def _apply_line(
-        self, session: Session, applier: EventApplier, line: Line, counts: _Counts
+        self, session: Session, applier: EventApplier, row: _Row, line: Line, counts: _Counts
     ) -> None:
         if isinstance(line, ClosingBalance):
-            self._reconcile(session, line, counts)
+            self._reconcile(session, [(row, line)], counts)
             return
         outcome = applier.apply(line)
         if outcome.status is InboxStatus.DUPLICATE:
@@ -333,41 +372,78 @@ class _Importer:
         else:
             counts.applied += 1
 
-    def _reconcile(self, session: Session, line: ClosingBalance, counts: _Counts) -> None:
-        card = self._card(session, line.card_token)
-        if card is None:
-            raise UnknownCard(f"no {self.provider} card with token {line.card_token!r}")
-        end_of_day = london_midnight(line.as_of + timedelta(days=1))
-        ledger_balance = balances_repo.posted_balance_at(session, card.account_id, end_of_day)
-        if card.pot_id is None:
-            # What the budget owes beyond zero sits in its arrears account.
-            arrears = cards_repo.arrears_account_id(session, card.account_id)
-            if arrears is not None:
-                ledger_balance += balances_repo.posted_balance_at(session, arrears, end_of_day)
-        counts.balances_checked += 1
-        self.statement_date = max(self.statement_date or line.as_of, line.as_of)
-        if ledger_balance == line.balance:
+    def _reconcile(
+        self, session: Session, run: list[tuple[_Row, ClosingBalance]], counts: _Counts
+    ) -> None:
+        """Reconcile closing balances against the ledger, a few statements for the run."""
+        checked: list[tuple[_Row, ClosingBalance, CardRef]] = []
+        for row, line in run:
+            card = self._card(session, line.card_token)
+            if card is None:
+                error = UnknownCard(f"no {self.provider} card with token {line.card_token!r}")
+                self._quarantine(session, counts, row, f"{error.code}: {error.detail}")
+            else:
+                checked.append((row, line, card))
+        if not checked:
             return
-        source = f"statement:{self.provider}"
-        if statements_repo.find_break(session, source, card.card_id, line.as_of) is not None:
-            return
-        session.add(
-            ReconciliationBreak(
-                source=source,
-                card_id=card.card_id,
-                account_id=card.account_id,
-                as_of=line.as_of,
-                provider_balance=line.balance,
-                ledger_balance=ledger_balance,
-                detected_at=self.clock.now(),
-                detail=(
-                    f"closing balance {line.balance}p on the statement, "
-                    f"{ledger_balance}p in the ledger at the end of {line.as_of}"
-                ),
-            )
+        # What the budget owes beyond zero sits in its arrears account.
+        arrears = cards_repo.arrears_account_ids(
+            session, [card.account_id for _, _, card in checked if card.pot_id is None]
         )
+        source = f"statement:{self.provider}"
+        balances: dict[date, dict[int, int]] = {}
+        with_breaks: dict[date, set[int]] = {}
+        for day in sorted({line.as_of for _, line, _ in checked}):
+            accounts = [c.account_id for _, line, c in checked if line.as_of == day]
+            accounts += [arrears[a] for a in accounts if a in arrears]
+            end_of_day = london_midnight(day + timedelta(days=1))
+            balances[day] = balances_repo.posted_balances_at(session, accounts, end_of_day)
+            with_breaks[day] = statements_repo.cards_with_breaks(
+                session, source, [c.card_id for _, line, c in checked if line.as_of == day], day
+            )
+        for row, line, card in checked:
+            on_the_day = balances[line.as_of]
+            if card.account_id not in on_the_day:
+                missing = UnknownRecord(f"account {card.account_id} does not exist")
+                self._quarantine(session, counts, row, f"{missing.code}: {missing.detail}")
+                continue
+            ledger_balance = on_the_day[card.account_id]
+            if card.pot_id is None and card.account_id in arrears:
+                ledger_balance += on_the_day.get(arrears[card.account_id], 0)
+            counts.balances_checked += 1
+            self.statement_date = max(self.statement_date or line.as_of, line.as_of)
+            if ledger_balance == line.balance or card.card_id in with_breaks[line.as_of]:
+                continue
+            with_breaks[line.as_of].add(card.card_id)  # once per card and day
+            session.add(
+                ReconciliationBreak(
+                    source=source,
+                    card_id=card.card_id,
+                    account_id=card.account_id,
+                    as_of=line.as_of,
+                    provider_balance=line.balance,
+                    ledger_balance=ledger_balance,
+                    detected_at=self.clock.now(),
+                    detail=(
+                        f"closing balance {line.balance}p on the statement, "
+                        f"{ledger_balance}p in the ledger at the end of {line.as_of}"
+                    ),
+                )
+            )
+            counts.breaks += 1
         session.flush()
-        counts.breaks += 1
+
+    def _cards(self, session: Session, tokens: list[str]) -> None:
+        """Look up, in a few statements, the cards of a batch not looked up before."""
+        missing = {t for t in tokens if t not in self.cards}
+        if not missing:
+            return
+        if len(self.cards) + len(missing) > _CARD_CACHE_LIMIT:
+            self.cards.clear()
+            missing = set(tokens)
+        found = cards_repo.card_refs(session, self.provider, missing)
+        for token in missing:
+            self.cards[token] = found.get(token)
 
     def _card(self, session: Session, token: str) -> CardRef | None:
         if token not in self.cards:
@@ -456,14 +532,17 @@ class _Counts:
         report.problems.extend(self.problems)
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):
     """One physical line: its fields, or why it is not a CSV record."""
 
     number: int
     text: str
     fields: list[str] | None
     error: str | None = None
+
+
+# Characters that need the csv module: quoting, and what it refuses outside quotes.
+_NEEDS_CSV = re.compile('["\r\x00]')
 
 
 def _rows(handle: IO[bytes], progress: Callable[[int], None] | None) -> Iterator[_Row]:
@@ -482,6 +561,10 @@ def _rows(handle: IO[bytes], progress: Callable[[int], None] | None) -> Iterator
         if not text.strip():
             if number == 1:
                 yield _Row(number, text, None, "the file starts with a blank line")
+            continue
+        if _NEEDS_CSV.search(text) is None:
+            # Without quotes a record is its text split at the commas (RFC 4180).
+            yield _Row(number, text, text.split(","))
             continue
         try:
             yield _Row(number, text, next(csv.reader([text], strict=True)))

@@ -31,7 +31,7 @@ from ledger.models.accounts import AccountKind, AuthorisationDecision
 from ledger.postings import TransferRecord, TransferSpec
 from ledger.repositories import cards as cards_repo
 from ledger.repositories import transfers as transfers_repo
-from ledger.service import Ledger
+from ledger.service import Ledger, _positive
 
 
 @dataclass(frozen=True)
@@ -211,8 +211,6 @@ class CardPayments(Ledger):
         effective_at: datetime | None = None,
     ) -> list[TransferRecord]:
         """Record a settlement the provider has made. Never refused (see module doc)."""
-        from ledger.service import _positive
-
         _positive(amount)
 
         def build() -> list[TransferSpec]:

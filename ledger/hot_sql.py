@@ -7,12 +7,17 @@ and savepoints SQLAlchemy manages, no second connection. Values are converted th
 the models' column types store them (see ``ledger.db.UTCDateTime``: naive UTC text on
 SQLite, ``timestamptz`` on PostgreSQL; enums by value), and reading them back through
 the ORM gives the same objects. Everything else in the ledger goes through SQLAlchemy.
+
+Round trips matter as much as statements. On PostgreSQL each statement waits for the
+server, so what a posting writes (its transfers, the accounts' totals, the head) goes in
+one pipeline, and what it reads is asked for in as few statements as the locking allows.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,15 +47,23 @@ _TRANSFER_COLUMNS = (
     "inbound_event_id",
     "chain_hash",
 )
+# The columns of an account the posting engine keeps in memory, in this order.
+ACCOUNT_COLUMNS = (
+    "id, kind, parent_id, no_overdraft, closed, "
+    "debits_pending, debits_posted, credits_pending, credits_posted"
+)
+_ACCOUNT_COLUMNS_OF_A = ", ".join(f"a.{c.strip()}" for c in ACCOUNT_COLUMNS.split(","))
 
 _SQL = {
     "select_head": "SELECT last_transfer_id, last_hash FROM ledger_head WHERE id = 1",
+    # SQLite: the transaction began IMMEDIATE, so it already holds the write lock and the
+    # key lookup may share the head's statement. (Not PostgreSQL: see ``lock_head``.)
+    "select_head_and_key": "SELECT last_transfer_id, last_hash, (SELECT id FROM transfers "
+    "WHERE idempotency_source = :source AND idempotency_key = :key) FROM ledger_head WHERE id = 1",
     "move_head": "UPDATE ledger_head SET last_transfer_id = :head_id, last_hash = :head_hash "
     "WHERE id = 1",
     "update_totals": "UPDATE accounts SET debits_pending = :dp, debits_posted = :dP, "
     "credits_pending = :cp, credits_posted = :cP WHERE id = :id",
-    "insert_transfer": f"INSERT INTO transfers ({', '.join(_TRANSFER_COLUMNS)}) "  # noqa: S608
-    f"VALUES ({', '.join(':' + c for c in _TRANSFER_COLUMNS)})",
     "key_used": "SELECT id FROM transfers WHERE idempotency_source = :source "
     "AND idempotency_key = :key",
     "system_account": "SELECT id FROM accounts WHERE system_key = :system_key",
@@ -58,9 +71,31 @@ _SQL = {
     "pot_accounts": "SELECT budget_account_id, account_id FROM companion_pots WHERE id = :pot_id",
     "arrears_account": "SELECT id FROM accounts WHERE parent_id = :budget_id AND kind = 'arrears'",
 }
-_ACCOUNT_COLUMNS = (
-    "id, kind, parent_id, no_overdraft, closed, "
-    "debits_pending, debits_posted, credits_pending, credits_posted"
+
+
+# PostgreSQL's many-row forms, from one array parameter per column.
+_PG_COLUMN_TYPES = {
+    "id": "bigint",
+    "debit_account_id": "integer",
+    "credit_account_id": "integer",
+    "amount": "bigint",
+    "pending_id": "bigint",
+    "reverses_id": "bigint",
+    "effective_at": "timestamptz",
+    "created_at": "timestamptz",
+    "card_id": "integer",
+    "inbound_event_id": "bigint",
+}
+_PG_INSERT_TRANSFERS = (
+    f"INSERT INTO transfers ({', '.join(_TRANSFER_COLUMNS)}) SELECT * FROM unnest("  # noqa: S608
+    + ", ".join(f"%s::{_PG_COLUMN_TYPES.get(c, 'text')}[]" for c in _TRANSFER_COLUMNS)
+    + ")"
+)
+_PG_UPDATE_TOTALS = (
+    "UPDATE accounts AS a SET debits_pending = v.dp, debits_posted = v.d_p, "
+    "credits_pending = v.cp, credits_posted = v.c_p "
+    "FROM unnest(%s::integer[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[]) "
+    "AS v(id, dp, d_p, cp, c_p) WHERE a.id = v.id"
 )
 
 
@@ -85,60 +120,171 @@ class HotPath:
         if self.dialect not in _BY_DIALECT:
             raise RuntimeError(f"the ledger does not support {self.dialect}")
         self.sql = _BY_DIALECT[self.dialect]
+        self.mark = "?" if self.dialect == "sqlite" else "%s"
+        # Positional parameters: the driver binds a tuple faster than a dict of names.
+        self.insert_sql = (
+            f"INSERT INTO transfers ({', '.join(_TRANSFER_COLUMNS)}) "  # noqa: S608
+            f"VALUES ({self._marks(len(_TRANSFER_COLUMNS))})"
+        )
         dbapi_connection = connection.connection.dbapi_connection
         assert dbapi_connection is not None
+        self.dbapi_connection: Any = dbapi_connection
         self.cursor = dbapi_connection.cursor()
-        self._last_time: tuple[object, str] = (None, "")
+        self._times: dict[datetime, str] = {}
 
     def _one(self, name: str, params: Mapping[str, Any] | None = None) -> Sequence[Any] | None:
         self.cursor.execute(self.sql[name], params or {})
         row: Sequence[Any] | None = self.cursor.fetchone()
         return row
 
-    def select_head(self) -> tuple[int, str] | None:
+    def _marks(self, count: int) -> str:
+        return ", ".join([self.mark] * count)
+
+    def lock_head(self, key: tuple[str, str] | None = None) -> tuple[int, str, bool | None] | None:
+        """Lock the chain head: (last id, last hash, whether ``key`` is used), or None when
+        the head row is missing. With no ``key``, the third value is None.
+
+        On PostgreSQL the key is looked up in a statement of its own after the lock is
+        held: under READ COMMITTED a statement that waited for the lock still reads with
+        the snapshot it started with, and would miss a posting of the same key committed
+        while it waited.
+        """
+        if key is None:
+            row = self._one("select_head")
+            return None if row is None else (int(row[0]), str(row[1]), None)
+        source, idempotency_key = key
+        if self.dialect == "sqlite":
+            row = self._one("select_head_and_key", {"source": source, "key": idempotency_key})
+            return None if row is None else (int(row[0]), str(row[1]), row[2] is not None)
         row = self._one("select_head")
-        return None if row is None else (int(row[0]), str(row[1]))
+        if row is None:
+            return None
+        return int(row[0]), str(row[1]), self.key_used(source, idempotency_key)
 
     def move_head(self, head_id: int, head_hash: str) -> None:
         self.cursor.execute(self.sql["move_head"], {"head_id": head_id, "head_hash": head_hash})
 
+    def _in(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """``column IN (…)`` and its parameters. PostgreSQL gets one array parameter, so
+        the statement's text (and its prepared plan) is the same however many values."""
+        if self.dialect == "postgresql":
+            return f"{column} = ANY(%s)", [list(values)]
+        return f"{column} IN ({self._marks(len(values))})", list(values)
+
     def select_accounts(self, ids: Iterable[int]) -> list[Sequence[Any]]:
         """(id, kind, parent_id, no_overdraft, closed, dp, dP, cp, cP) of each account."""
-        ids = list(ids)
-        mark = "?" if self.dialect == "sqlite" else "%s"
-        sql = (
-            f"SELECT {_ACCOUNT_COLUMNS} FROM accounts "  # noqa: S608
-            f"WHERE id IN ({', '.join([mark] * len(ids))})"
-        )
-        self.cursor.execute(sql, ids)
+        condition, params = self._in("id", list(ids))
+        self.cursor.execute(f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE {condition}", params)  # noqa: S608
         return list(self.cursor.fetchall())
 
-    def update_totals(self, account_id: int, dp: int, d_p: int, cp: int, c_p: int) -> None:
-        self.cursor.execute(
-            self.sql["update_totals"], {"id": account_id, "dp": dp, "dP": d_p, "cp": cp, "cP": c_p}
+    def card_accounts(self, card_ids: Sequence[int], *, system: bool) -> list[Sequence[Any]]:
+        """The account each card draws on, and with ``system`` the council's system
+        accounts too, in one statement: (card id or None, system key or None, then the
+        account's columns as ``select_accounts`` gives them)."""
+        parts: list[str] = []
+        params: list[Any] = []
+        if card_ids:
+            condition, params = self._in("c.id", card_ids)
+            parts.append(
+                f"SELECT c.id, a.system_key, {_ACCOUNT_COLUMNS_OF_A} FROM cards c "  # noqa: S608
+                f"JOIN accounts a ON a.id = c.account_id WHERE {condition}"
+            )
+        if system:
+            parts.append(
+                f"SELECT NULL, a.system_key, {_ACCOUNT_COLUMNS_OF_A} FROM accounts a "  # noqa: S608
+                "WHERE a.system_key IS NOT NULL"
+            )
+        if not parts:
+            return []
+        self.cursor.execute(" UNION ALL ".join(parts), params)
+        return list(self.cursor.fetchall())
+
+    def arrears_accounts(self, budget_ids: Sequence[int]) -> list[Sequence[Any]]:
+        """(budget account id, then the arrears account's columns) of each budget's
+        arrears account, in one statement."""
+        condition, params = self._in("a.parent_id", budget_ids)
+        sql = (
+            f"SELECT a.parent_id, {_ACCOUNT_COLUMNS_OF_A} FROM accounts a "  # noqa: S608
+            f"WHERE a.kind = 'arrears' AND {condition}"
         )
+        self.cursor.execute(sql, params)
+        return list(self.cursor.fetchall())
+
+    def write(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        totals: Sequence[tuple[int, int, int, int, int]],
+        head_id: int,
+        head_hash: str,
+    ) -> None:
+        """Insert the transfers, set the accounts' totals (id, dp, dP, cp, cP) and move
+        the head: on PostgreSQL in one pipeline, one round trip."""
+        with self._pipeline():
+            self.insert_transfers(rows)
+            self.update_totals_many(totals)
+            self.move_head(head_id, head_hash)
+
+    def _pipeline(self) -> Any:
+        if self.dialect == "postgresql":
+            return _pg_pipeline(self.dbapi_connection)
+        return nullcontext()
 
     def update_totals_many(self, states: Sequence[tuple[int, int, int, int, int]]) -> None:
-        self.cursor.executemany(
-            self.sql["update_totals"],
-            [{"id": a, "dp": dp, "dP": d_p, "cp": cp, "cP": c_p} for a, dp, d_p, cp, c_p in states],
-        )
+        if len(states) > 1 and self.dialect == "postgresql":
+            # One statement for them all: the server runs it once, not once per account.
+            self.cursor.execute(
+                _PG_UPDATE_TOTALS, [list(column) for column in zip(*states, strict=True)]
+            )
+            return
+        params = [
+            {"id": a, "dp": dp, "dP": d_p, "cp": cp, "cP": c_p} for a, dp, d_p, cp, c_p in states
+        ]
+        if len(params) == 1:
+            self.cursor.execute(self.sql["update_totals"], params[0])
+        elif params:
+            self.cursor.executemany(self.sql["update_totals"], params)
 
     def insert_transfers(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        converted = [
-            {
-                **row,
-                "code": row["code"].value,
-                "phase": row["phase"].value,
-                "effective_at": self._timestamp(row["effective_at"]),
-                "created_at": self._timestamp(row["created_at"]),
-            }
+        timestamp = self._timestamp
+        values = [
+            (
+                row["id"],
+                row["debit_account_id"],
+                row["credit_account_id"],
+                row["amount"],
+                row["code"].value,
+                row["phase"].value,
+                row["pending_id"],
+                row["reverses_id"],
+                row["link_group"],
+                row["idempotency_source"],
+                row["idempotency_key"],
+                row["request_digest"],
+                timestamp(row["effective_at"]),
+                timestamp(row["created_at"]),
+                row["card_id"],
+                row["merchant_name"],
+                row["mcc"],
+                row["category"],
+                row["payee"],
+                row["reference"],
+                row["inbound_event_id"],
+                row["chain_hash"],
+            )
             for row in rows
         ]
-        if len(converted) == 1:
-            self.cursor.execute(self.sql["insert_transfer"], converted[0])
-        else:
-            self.cursor.executemany(self.sql["insert_transfer"], converted)
+        if len(values) == 1:
+            self.cursor.execute(self.insert_sql, values[0])
+        elif values and self.dialect == "postgresql":
+            # One statement per few thousand rows, each column an array: the server
+            # plans and runs it once instead of once a row.
+            for start in range(0, len(values), 5000):
+                chunk = values[start : start + 5000]
+                self.cursor.execute(
+                    _PG_INSERT_TRANSFERS, [list(c) for c in zip(*chunk, strict=True)]
+                )
+        elif values:
+            self.cursor.executemany(self.insert_sql, values)
 
     def key_used(self, source: str, key: str) -> bool:
         return self._one("key_used", {"source": source, "key": key}) is not None
@@ -160,23 +306,46 @@ class HotPath:
         return None if row is None else int(row[0])
 
     def keys_used(self, source: str, keys: Sequence[str]) -> set[str]:
-        """Which of these idempotency keys already have a transfer from this source."""
-        mark = "?" if self.dialect == "sqlite" else "%s"
-        sql = (
-            "SELECT idempotency_key FROM transfers WHERE idempotency_source = "  # noqa: S608
-            f"{mark} AND idempotency_key IN ({', '.join([mark] * len(keys))})"
-        )
-        self.cursor.execute(sql, [source, *keys])
+        """Which of these idempotency keys already have a transfer from this source.
+
+        On PostgreSQL each key is looked up through the unique index in a lateral join:
+        statistics lag behind a table an import is filling, and with ``IN`` the planner
+        may then scan every transfer of the source instead.
+        """
+        if self.dialect == "postgresql":
+            self.cursor.execute(
+                "SELECT k.key FROM unnest(%s::text[]) AS k(key) CROSS JOIN LATERAL "
+                "(SELECT 1 FROM transfers t WHERE t.idempotency_source = %s "
+                "AND t.idempotency_key = k.key LIMIT 1) AS used",
+                [list(keys), source],
+            )
+        else:
+            sql = (
+                "SELECT idempotency_key FROM transfers WHERE idempotency_source = ? "  # noqa: S608
+                f"AND idempotency_key IN ({self._marks(len(keys))})"
+            )
+            self.cursor.execute(sql, [source, *keys])
         return {row[0] for row in self.cursor.fetchall()}
 
     def _timestamp(self, value: datetime) -> Any:
         if value.tzinfo is None:
             raise ValueError("naive datetime given where an aware UTC datetime is required")
         if self.dialect == "sqlite":
-            # The text SQLAlchemy's SQLite DateTime writes, so the ORM reads it back.
-            seen, text = self._last_time
-            if seen is not value:
+            # The text SQLAlchemy's SQLite DateTime writes, so the ORM reads it back. A
+            # posting's times repeat (created_at, and effective_at when it is "now"), and
+            # consecutive postings often share them: remember the last few.
+            text = self._times.get(value)
+            if text is None:
+                if len(self._times) >= 64:
+                    self._times.clear()
                 text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-                self._last_time = (value, text)
+                self._times[value] = text
             return text
         return value
+
+
+@contextmanager
+def _pg_pipeline(connection: Any) -> Iterator[None]:
+    """psycopg's pipeline mode: statements are sent without waiting for each result."""
+    with connection.pipeline():
+        yield

@@ -14,13 +14,18 @@ Every posting, in one database transaction:
 It flushes through the caller's session and never commits: the caller owns the unit
 of work. The head row and the account rows read under its lock are cached for the rest
 of the transaction (dropped whenever any transaction or savepoint ends).
+
+Few statements per posting: the first posting of a transaction locks the head and looks
+up its key together; a card's account is read with the council's system accounts; what
+a posting writes goes together (``HotPath.write``). Batches read ahead what their
+postings will touch (``prefetch_keys``, ``prefetch_cards``, ``prefetch_arrears``).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, cast
@@ -42,6 +47,7 @@ from ledger.models import Account, AccountKind, Phase, Transfer, TransferCode
 from ledger.repositories.accounts import SYSTEM_ACCOUNTS
 
 _CACHE_KEY = "dpledger.ledger_cache"
+_SYSTEM_KINDS = {kind.value: kind for kind in SYSTEM_ACCOUNTS}
 _DEFERRING_KEY = "dpledger.deferring"
 
 
@@ -97,6 +103,16 @@ class TransferRecord:
     def of(cls, transfer: Transfer) -> TransferRecord:
         return cls(**{f.name: getattr(transfer, f.name) for f in fields(cls)})
 
+    @classmethod
+    def _of_row(cls, row: dict[str, Any]) -> TransferRecord:
+        """The record of a row the engine built (every field, nothing else), sharing the
+        row's dict. A frozen dataclass's ``__init__`` sets each field through
+        ``object.__setattr__``, a cost paid for every transfer an import writes; the row
+        needs no checking, and nothing changes it once the record exists."""
+        record = object.__new__(cls)
+        object.__setattr__(record, "__dict__", row)
+        return record
+
 
 @dataclass
 class _AccountState:
@@ -127,6 +143,7 @@ class _Cache:
     card_accounts: dict[int, int] = field(default_factory=dict)
     pot_accounts: dict[int, tuple[int, int]] = field(default_factory=dict)
     arrears_accounts: dict[int, int] = field(default_factory=dict)
+    system_loaded: bool = False  # every system account that exists is in system_accounts
     # Keys a ``prefetch_keys`` call found unused, so posting them needs no lookup.
     unused_keys: set[tuple[str, str]] = field(default_factory=set)
     # Deferred mode (see ``deferred``): what is checked and chained but not yet written.
@@ -194,7 +211,7 @@ def post(
         raise InvalidAmount("an idempotency source and key are required")
     digest = request_digest(request)
     session.flush()  # cheap when clean; the statements below bypass the ORM's autoflush
-    cache = lock_head(session)
+    cache = session.info.get(_CACHE_KEY) or _take_head(session, (source, key))
 
     existing = cache.pending_keys.get((source, key))
     if existing is None and (source, key) in cache.unused_keys:
@@ -247,13 +264,12 @@ def post(
         cache.head_id, cache.head_hash = cache.head_id + 1, chain_hash
         rows.append(row)
 
-    records = [TransferRecord(**row) for row in rows]
+    records = [TransferRecord._of_row(row) for row in rows]
+    cache.pending_rows += rows
     if _deferring(session):
-        cache.pending_rows += rows
         cache.pending_keys[(source, key)] = records
     else:
-        cache.hot.insert_transfers(rows)
-        cache.hot.move_head(cache.head_id, cache.head_hash)
+        write_pending(session)
     return records
 
 
@@ -272,11 +288,10 @@ def deferred(session: Session) -> Iterator[None]:
         yield
     except BaseException:
         _leave_deferred(session)
-        try:
+        # If this fails too, the transaction is broken and will be rolled back (and
+        # write_pending has dropped the cache); the first error is the one to report.
+        with suppress(Exception):
             write_pending(session)
-        except Exception:
-            # The transaction is broken and will be rolled back: forget what it held.
-            session.info.pop(_CACHE_KEY, None)
         raise
     _leave_deferred(session)
     write_pending(session)
@@ -302,6 +317,11 @@ def write_pending(session: Session) -> None:
     cache.writing = True
     try:
         _write(cache)
+    except BaseException:
+        # The transaction is broken and must be rolled back; what the cache holds may
+        # be ahead of the database, so nothing may trust it any more.
+        session.info.pop(_CACHE_KEY, None)
+        raise
     finally:
         cache.writing = False
 
@@ -310,14 +330,16 @@ def _write(cache: _Cache) -> None:
     rows, cache.pending_rows = cache.pending_rows, []
     cache.pending_keys.clear()
     dirty, cache.dirty_accounts = cache.dirty_accounts, set()
-    cache.hot.insert_transfers(rows)
-    cache.hot.update_totals_many(
+    accounts = cache.accounts
+    cache.hot.write(
+        rows,
         [
             (s.id, s.debits_pending, s.debits_posted, s.credits_pending, s.credits_posted)
-            for s in (cache.accounts[a] for a in sorted(dirty))
-        ]
+            for s in (accounts[a] for a in sorted(dirty))
+        ],
+        cache.head_id,
+        cache.head_hash,
     )
-    cache.hot.move_head(cache.head_id, cache.head_hash)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -342,12 +364,20 @@ def lock_head(session: Session) -> _Cache:
     cache: _Cache | None = session.info.get(_CACHE_KEY)
     if cache is not None:
         return cache
+    return _take_head(session, None)
+
+
+def _take_head(session: Session, key: tuple[str, str] | None) -> _Cache:
+    """Lock the head and start the cache; with ``key``, learn whether it is used too."""
     session.flush()  # what the ORM holds back must reach the database before we read
     hot = HotPath(session)
-    head = hot.select_head()
+    head = hot.lock_head(key)
     if head is None:
         raise RuntimeError("the ledger_head row is missing: run `dpledger db upgrade`")
-    cache = _Cache(hot=hot, head_id=head[0], head_hash=head[1])
+    head_id, head_hash, used = head
+    cache = _Cache(hot=hot, head_id=head_id, head_hash=head_hash)
+    if key is not None and not used:
+        cache.unused_keys.add(key)
     session.info[_CACHE_KEY] = cache
     return cache
 
@@ -388,15 +418,56 @@ def prefetch_accounts(session: Session, account_ids: Sequence[int]) -> None:
 
 def _load_accounts(cache: _Cache, account_ids: Sequence[int]) -> None:
     """Read into the cache, in one statement, the accounts it does not hold yet."""
-    missing = {a for a in account_ids if a not in cache.accounts}
-    if not missing:
-        return
-    for account_id, kind, parent_id, no_overdraft, closed, *totals in cache.hot.select_accounts(
-        sorted(missing)
-    ):
+    accounts = cache.accounts
+    missing = [a for a in account_ids if a not in accounts]
+    if missing:
+        for row in cache.hot.select_accounts(sorted(set(missing))):
+            _keep_state(cache, row)
+
+
+def _keep_state(cache: _Cache, row: Sequence[Any]) -> int:
+    """Cache an account read from the database, unless the cache already holds it: the
+    cache may be ahead of the database (postings waiting in a deferred block)."""
+    account_id, kind, parent_id, no_overdraft, closed, dp, d_p, cp, c_p = row
+    if account_id not in cache.accounts:
         cache.accounts[account_id] = _AccountState(
-            account_id, AccountKind(kind), parent_id, bool(no_overdraft), bool(closed), *totals
-        )
+            account_id, AccountKind(kind), parent_id, bool(no_overdraft), bool(closed),
+            dp, d_p, cp, c_p,
+        )  # fmt: skip
+    return int(account_id)
+
+
+def _load_cards(cache: _Cache, card_ids: Sequence[int]) -> None:
+    """Read the accounts of the cards the cache does not know yet, and (once per
+    transaction) the council's system accounts, in one statement."""
+    missing = sorted({c for c in card_ids if c not in cache.card_accounts})
+    if not missing and cache.system_loaded:
+        return
+    for start in range(0, max(len(missing), 1), 500):
+        chunk = missing[start : start + 500]
+        rows = cache.hot.card_accounts(chunk, system=not cache.system_loaded)
+        for card_id, system_key, *account in rows:
+            account_id = _keep_state(cache, account)
+            if card_id is not None:
+                cache.card_accounts[card_id] = account_id
+            elif system_key in _SYSTEM_KINDS:
+                cache.system_accounts[_SYSTEM_KINDS[system_key]] = account_id
+        cache.system_loaded = True
+
+
+def prefetch_cards(session: Session, card_ids: Sequence[int]) -> None:
+    """Read the accounts these cards draw on, and the council's system accounts, with
+    their totals, in one statement (a batch of postings then reads no more of them)."""
+    _load_cards(lock_head(session), card_ids)
+
+
+def prefetch_arrears(session: Session, budget_account_ids: Sequence[int]) -> None:
+    """Read these budgets' arrears accounts, with their totals, in one statement."""
+    cache = lock_head(session)
+    missing = sorted({b for b in budget_account_ids if b not in cache.arrears_accounts})
+    for start in range(0, len(missing), 500):
+        for budget_id, *account in cache.hot.arrears_accounts(missing[start : start + 500]):
+            cache.arrears_accounts[budget_id] = _keep_state(cache, account)
 
 
 def _check_all(session: Session, cache: _Cache, specs: Sequence[TransferSpec]) -> None:
@@ -458,23 +529,13 @@ def _move(debit: _AccountState, credit: _AccountState, spec: TransferSpec) -> No
 
 
 def _apply_totals(session: Session, cache: _Cache, spec: TransferSpec) -> None:
+    """Move the totals in memory; ``_write`` sends them with the posting's rows."""
     debit = account_state(session, cache, spec.debit_account_id)
     credit = account_state(session, cache, spec.credit_account_id)
     _move(debit, credit, spec)
-    if _deferring(session):
-        cache.dirty_accounts.update((debit.id, credit.id))
-        for state in (debit, credit):
-            _expire_loaded_account(session, state.id)
-        return
-    for state in (debit, credit):
-        cache.hot.update_totals(
-            state.id,
-            state.debits_pending,
-            state.debits_posted,
-            state.credits_pending,
-            state.credits_posted,
-        )
-        _expire_loaded_account(session, state.id)
+    cache.dirty_accounts.update((debit.id, credit.id))
+    _expire_loaded_account(session, debit.id)
+    _expire_loaded_account(session, credit.id)
 
 
 def _expire_loaded_account(session: Session, account_id: int) -> None:
@@ -503,7 +564,7 @@ def system_account_id(session: Session, kind: AccountKind, now: datetime) -> int
     cache = lock_head(session)
     found = cache.system_accounts.get(kind)
     if found is None:
-        found = cache.hot.system_account(kind.value)
+        found = None if cache.system_loaded else cache.hot.system_account(kind.value)
         if found is None:
             account = Account(
                 kind=kind,
@@ -557,8 +618,9 @@ def card_account_id(session: Session, card_id: int) -> int:
     cache = lock_head(session)
     found = cache.card_accounts.get(card_id)
     if found is None:
-        found = cache.hot.card_account(card_id)
+        # Its account is about to be posted to, and usually a system account too.
+        _load_cards(cache, [card_id])
+        found = cache.card_accounts.get(card_id)
         if found is None:
             raise UnknownRecord(f"card {card_id} does not exist", card_id=card_id)
-        cache.card_accounts[card_id] = found
     return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -39,3 +40,43 @@ def posted_balance_at(session: Session, account_id: int, moment: datetime) -> in
         )
     ).scalar_one()
     return int(totals[0]) - int(totals[1]) - int(later_in) + int(later_out)
+
+
+def posted_balances_at(
+    session: Session, account_ids: Sequence[int], moment: datetime
+) -> dict[int, int]:
+    """``posted_balance_at`` for many accounts in three statements (per 500): {account id:
+    balance} for those that exist."""
+    wanted = sorted(set(account_ids))
+    balances: dict[int, int] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        totals = session.execute(
+            select(Account.id, Account.credits_posted, Account.debits_posted).where(
+                Account.id.in_(chunk)
+            )
+        )
+        balances.update({int(a): int(c) - int(d) for a, c, d in totals})
+        later_in = session.execute(
+            select(Transfer.credit_account_id, func.sum(Transfer.amount))
+            .where(
+                Transfer.credit_account_id.in_(chunk),
+                Transfer.effective_at >= moment,
+                Transfer.phase.in_(_POSTED),
+            )
+            .group_by(Transfer.credit_account_id)
+        )
+        for account_id, amount in later_in:
+            balances[int(account_id)] -= int(amount)
+        later_out = session.execute(
+            select(Transfer.debit_account_id, func.sum(Transfer.amount))
+            .where(
+                Transfer.debit_account_id.in_(chunk),
+                Transfer.effective_at >= moment,
+                Transfer.phase.in_(_POSTED),
+            )
+            .group_by(Transfer.debit_account_id)
+        )
+        for account_id, amount in later_out:
+            balances[int(account_id)] += int(amount)
+    return balances

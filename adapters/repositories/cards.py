@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from ledger.models import Account, AccountKind, Card, CardStatus, CompanionPot
@@ -24,6 +25,17 @@ class CardRef:
     budget_account_id: int
 
 
+_CARD_REF_COLUMNS = (
+    Card.provider_card_token,
+    Card.id,
+    Card.status,
+    Card.account_id,
+    Card.pot_id,
+    CompanionPot.budget_account_id,
+)
+_CHUNK = 500  # values in one IN (...) list
+
+
 def card_ref(session: Session, provider: str, token: str) -> CardRef | None:
     """The card with this provider token. Read through the session's connection rather
     than the ORM: it needs nothing a deferred batch of postings holds back, so it does not
@@ -31,21 +43,40 @@ def card_ref(session: Session, provider: str, token: str) -> CardRef | None:
     row = (
         session.connection()
         .execute(
-            select(
-                Card.id,
-                Card.status,
-                Card.account_id,
-                Card.pot_id,
-                CompanionPot.budget_account_id,
-            )
+            select(*_CARD_REF_COLUMNS)
             .outerjoin(CompanionPot, CompanionPot.id == Card.pot_id)
             .where(Card.provider == provider, Card.provider_card_token == token)
         )
         .one_or_none()
     )
-    if row is None:
-        return None
-    card_id, status, account_id, pot_id, pot_budget = row
+    return None if row is None else _card_ref(provider, row)
+
+
+def card_refs(session: Session, provider: str, tokens: Iterable[str]) -> dict[str, CardRef]:
+    """The cards with these provider tokens (those that exist), a few statements for any
+    number of tokens; read like ``card_ref``."""
+    wanted = sorted(set(tokens))
+    found: dict[str, CardRef] = {}
+    connection = session.connection()
+    for start in range(0, len(wanted), _CHUNK):
+        rows = connection.execute(
+            select(*_CARD_REF_COLUMNS)
+            .outerjoin(CompanionPot, CompanionPot.id == Card.pot_id)
+            .where(
+                Card.provider == provider,
+                Card.provider_card_token.in_(wanted[start : start + _CHUNK]),
+            )
+        )
+        for row in rows:
+            found[row[0]] = _card_ref(provider, row)
+    return found
+
+
+_CardRow = Row[str, int, CardStatus, int, int | None, int]
+
+
+def _card_ref(provider: str, row: _CardRow) -> CardRef:
+    token, card_id, status, account_id, pot_id, pot_budget = row
     return CardRef(
         card_id=card_id,
         provider=provider,
@@ -71,3 +102,18 @@ def arrears_account_id(session: Session, budget_account_id: int) -> int | None:
             Account.parent_id == budget_account_id, Account.kind == AccountKind.ARREARS
         )
     ).scalar()
+
+
+def arrears_account_ids(session: Session, budget_account_ids: Sequence[int]) -> dict[int, int]:
+    """{budget account id: its arrears account id} for these budgets (those that have one)."""
+    wanted = sorted(set(budget_account_ids))
+    found: dict[int, int] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        rows = session.execute(
+            select(Account.parent_id, Account.id).where(
+                Account.parent_id.in_(wanted[start : start + _CHUNK]),
+                Account.kind == AccountKind.ARREARS,
+            )
+        )
+        found.update({int(parent): int(arrears) for parent, arrears in rows if parent is not None})
+    return found

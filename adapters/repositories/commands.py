@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,6 +37,27 @@ def sent_for_card(
         .scalar()
     )
     return None if found is None else session.get(CardCommandRecord, found)
+
+
+def sent_among(
+    session: Session, wanted: Iterable[tuple[int, str, str]]
+) -> set[tuple[int, str, str]]:
+    """Which of these (card id, command, key) are commands we sent, in a few statements
+    for any number (through the connection, like ``sent_for_card``)."""
+    wanted = set(wanted)
+    keys = sorted({key for _, _, key in wanted})
+    found: set[tuple[int, str, str]] = set()
+    connection = session.connection()
+    for start in range(0, len(keys), 500):
+        rows = connection.execute(
+            select(
+                CardCommandRecord.card_id,
+                CardCommandRecord.command,
+                CardCommandRecord.idempotency_key,
+            ).where(CardCommandRecord.idempotency_key.in_(keys[start : start + 500]))
+        )
+        found.update((int(c), str(command), str(key)) for c, command, key in rows)
+    return found & wanted
 
 
 def unfinished(session: Session, limit: int = 100) -> list[CardCommandRecord]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import select
@@ -46,3 +47,22 @@ def find_break(
             ReconciliationBreak.as_of == as_of,
         )
     ).scalar_one_or_none()
+
+
+def cards_with_breaks(
+    session: Session, source: str, card_ids: Sequence[int], as_of: date
+) -> set[int]:
+    """Which of these cards already have a break from ``source`` for the day ``as_of``."""
+    wanted = sorted(set(card_ids))
+    found: set[int] = set()
+    for start in range(0, len(wanted), 500):
+        found.update(
+            session.execute(
+                select(ReconciliationBreak.card_id).where(
+                    ReconciliationBreak.source == source,
+                    ReconciliationBreak.card_id.in_(wanted[start : start + 500]),
+                    ReconciliationBreak.as_of == as_of,
+                )
+            ).scalars()
+        )
+    return found

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,12 +12,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters import statement_file
 from adapters.apply import EventApplier
 from adapters.canonical import CanonicalEvent
-from adapters.models import ImportStatus, QuarantinedLine, StatementImport
+from adapters.models import CardCommandRecord, ImportStatus, QuarantinedLine, StatementImport
+from adapters.outbound import OutboundCommands
+from adapters.repositories import cards as cards_repo
 from adapters.simulated import SimulatedProvider
 from adapters.statement_file import HEADER, import_statement
+from ledger.chain import verify_chain
 from ledger.checks import check_balances
 from ledger.clock import FixedClock
 from ledger.models import ReconciliationBreak, Transfer
+from ledger.ports import CardCommand
 from ledger.service import Ledger
 from tests import factories
 
@@ -248,3 +252,152 @@ def test_a_statement_line_settles_a_webhook_hold(
     assert report.applied == 1
     balances = Ledger(session, clock).balances(budget.id)
     assert (balances.posted, balances.available) == (100_000 - 2_400, 100_000 - 2_400)
+
+
+def _day_of_lines(t: str, c: str, tag: str) -> list[str]:
+    """A day on a budget's card (t) and its companion card (c): money in and out, a
+    payment beyond the funds (into arrears, then repaid by a contribution)."""
+    day = "2026-04-06"
+    return [
+        f"LOAD,{tag}1,{t},{day}T06:00:00Z,50.00,GBP,,,Council,L-{tag},,,",
+        f"CARD_PAYMENT,{tag}2,{t},{day}T08:00:00+01:00,12.34,GBP,Boots,5912,,,,,",
+        f"CARD_PAYMENT,{tag}3,{c},{day}T08:30:00Z,5.00,GBP,Cafe,5812,,,,,",
+        f"REFUND,{tag}4,{c},{day}T09:00:00Z,1.00,GBP,Cafe,5812,,,,,",
+        f"UNLOAD,{tag}5,{t},{day}T09:15:00Z,0.50,GBP,,,,U-{tag},,,",
+        f"DIRECT_DEBIT,{tag}6,{t},{day}T09:30:00Z,1100.00,GBP,,,Care Agency Ltd,DD1,,,",
+        f"CASH_WITHDRAWAL,{tag}7,{c},{day}T10:00:00Z,9.00,GBP,ATM,6011,,,,,",
+        f"CONTRIBUTION,{tag}8,{t},{day}T11:00:00Z,30.00,GBP,,,,C-{tag},,,",
+        f"FEE,{tag}9,{t},{day}T12:00:00Z,1.50,GBP,,,,F-{tag},,,",
+        f"STANDING_ORDER,{tag}10,{t},{day}T14:00:00Z,3.00,GBP,,,A PA,SO-{tag},,,",
+    ]
+
+
+def _positions(session: Session, clock: FixedClock, h: factories.Household) -> list[object]:
+    ledger = Ledger(session, clock)
+    arrears = cards_repo.arrears_account_ids(session, [h.budget.id])[h.budget.id]
+    return [
+        (b.posted, b.available, b.pending_debits)
+        for b in (ledger.balances(a) for a in (h.budget.id, h.pot.account_id, arrears))
+    ]
+
+
+def test_a_batched_import_ends_where_applying_line_by_line_ends(
+    session: Session, clock: FixedClock, tmp_path: Path
+) -> None:
+    imported = factories.household(session, clock, loaded=100_000, pot=2_000)
+    by_hand = factories.household(session, clock, loaded=100_000, pot=2_000)
+    # The lines, each applied on its own through the applier, on one household (first:
+    # the import's sessions share this test's connection, and its ledger cache)...
+    applier = EventApplier(session, clock, provider="simulated")
+    for line in _day_of_lines(
+        by_hand.card.provider_card_token, by_hand.companion_card.provider_card_token, "b"
+    ):
+        event = statement_file.parse_line(line.split(","))
+        assert isinstance(event, CanonicalEvent)
+        applier.apply(event)
+    session.flush()
+    # ... and the same lines imported in batches on the other.
+    lines = _day_of_lines(
+        imported.card.provider_card_token, imported.companion_card.provider_card_token, "a"
+    )
+    path = _write(tmp_path, lines)
+    report = import_statement(_factory(session), path, clock, provider="simulated", batch_size=4)
+    assert (report.applied, report.quarantined) == (10, 0), report.problems
+
+    assert _positions(session, clock, imported) == _positions(session, clock, by_hand)
+    # The payment beyond the funds went to arrears, and the contribution repaid it first.
+    assert _positions(session, clock, imported)[2][0] != 0
+    assert verify_chain(session).ok
+    assert check_balances(session).ok
+
+
+def test_runs_of_closing_balances_are_reconciled_as_if_one_by_one(
+    session: Session, clock: FixedClock, tmp_path: Path
+) -> None:
+    clock.current = datetime(2026, 4, 4, 9, 0, tzinfo=UTC)  # loaded before the statement days
+    _a_budget, a = _card(session, clock)
+    _b_budget, b = _card(session, clock)
+    ta, tb = a.provider_card_token, b.provider_card_token
+    path = _write(
+        tmp_path,
+        [
+            f"CARD_PAYMENT,p1,{ta},2026-04-05T10:00:00Z,10.00,GBP,Shop,5411,,,,,",  # line 2
+            f"CLOSING_BALANCE,,{ta},2026-04-05,990.00,GBP,,,,,,,",  # agrees
+            f"CLOSING_BALANCE,,{tb},2026-04-05,999.00,GBP,,,,,,,",  # a break
+            f"CLOSING_BALANCE,,{tb},2026-04-05,998.00,GBP,,,,,,,",  # the same card and day
+            "CLOSING_BALANCE,,nobody,2026-04-05,1.00,GBP,,,,,,,",  # line 6: unknown card
+            "CLOSING_BALANCE,,broken",  # line 7: not a statement line
+            f"CLOSING_BALANCE,,{ta},2026-04-06,990.00,GBP,,,,,,,",  # next day, still agrees
+            # A payment after the run (and dated the 6th) counts for the next run only.
+            f"CARD_PAYMENT,p2,{ta},2026-04-06T10:00:00Z,20.00,GBP,Shop,5411,,,,,",
+            f"CLOSING_BALANCE,,{ta},2026-04-06,970.00,GBP,,,,,,,",  # agrees after it
+            f"CLOSING_BALANCE,,{ta},2026-04-05,990.00,GBP,,,,,,,",  # the 5th still agrees
+            f"CLOSING_BALANCE,,{ta},2026-04-06,980.00,GBP,,,,,,,",  # a break
+        ],
+    )
+    report = import_statement(_factory(session), path, clock, provider="simulated")
+    assert (report.applied, report.balances_checked, report.breaks) == (2, 7, 2)
+    assert [n for n, _ in report.problems] == [6, 7]
+    assert "unknown_card" in report.problems[0][1]
+    breaks = session.execute(
+        select(ReconciliationBreak.card_id, ReconciliationBreak.as_of,
+               ReconciliationBreak.provider_balance, ReconciliationBreak.ledger_balance)
+        .order_by(ReconciliationBreak.id)
+    ).all()  # fmt: skip
+    assert [tuple(row) for row in breaks] == [
+        (b.id, date(2026, 4, 5), 99_900, 100_000),
+        (a.id, date(2026, 4, 6), 98_000, 97_000),
+    ]
+
+
+def test_a_load_that_echoes_our_command_is_not_moved_twice(
+    session: Session, clock: FixedClock, tmp_path: Path
+) -> None:
+    budget, card = _card(session, clock)
+    sim = SimulatedProvider(session, clock)
+    outcome = OutboundCommands(session, clock, {"simulated": sim}).send(
+        card.id, CardCommand.LOAD, key="LOAD-APR-77", amount=5_000
+    )
+    assert outcome.accepted
+    t = card.provider_card_token
+    path = _write(
+        tmp_path,
+        [
+            f"LOAD,e1,{t},2026-04-06T06:00:00Z,50.00,GBP,,,Council,LOAD-APR-77,,,",  # ours
+            f"LOAD,e2,{t},2026-04-06T06:00:00Z,50.00,GBP,,,Council,LOAD-OTHER,,,",  # not ours
+        ],
+    )
+    report = import_statement(_factory(session), path, clock, provider="simulated")
+    assert (report.applied, report.duplicate) == (1, 1)
+    assert Ledger(session, clock).balances(budget.id).posted == 100_000 + 5_000
+    record = session.execute(select(CardCommandRecord)).scalar_one()
+    assert record.confirmed_by_event_id is None  # a statement line has no inbox event
+
+
+def test_a_transaction_also_sent_by_webhook_has_one_effect(
+    session: Session, clock: FixedClock, tmp_path: Path
+) -> None:
+    budget, card = _card(session, clock)
+    t = card.provider_card_token
+    applier = EventApplier(session, clock, provider="simulated")
+    webhook = statement_file.parse_line(
+        f"CARD_PAYMENT,w1,{t},2026-04-06T08:10:00Z,12.34,GBP,Shop,5411,,,,,".split(",")
+    )
+    assert isinstance(webhook, CanonicalEvent)
+    applier.apply(webhook)
+    session.flush()
+    path = _write(
+        tmp_path,
+        [
+            f"CARD_PAYMENT,w0,{t},2026-04-06T08:00:00Z,1.00,GBP,Shop,5411,,,,,",
+            f"CARD_PAYMENT,w1,{t},2026-04-06T08:10:00Z,12.34,GBP,Shop,5411,,,,,",
+            f"CARD_PAYMENT,w2,{t},2026-04-06T08:20:00Z,2.00,GBP,Shop,5411,,,,,",
+            f"CARD_PAYMENT,w2,{t},2026-04-06T08:20:00Z,2.00,GBP,Shop,5411,,,,,",  # twice
+            f"CARD_PAYMENT,w1,{t},2026-04-06T08:10:00Z,99.99,GBP,Shop,5411,,,,,",  # other content
+        ],
+    )
+    report = import_statement(_factory(session), path, clock, provider="simulated")
+    assert (report.applied, report.duplicate, report.quarantined) == (2, 2, 1)
+    assert "idempotency_conflict" in report.problems[0][1]
+    assert Ledger(session, clock).balances(budget.id).posted == 100_000 - 1_234 - 100 - 200
+    assert verify_chain(session).ok
