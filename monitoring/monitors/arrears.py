@@ -17,7 +17,8 @@ class ArrearsMonitor:
     family: ClassVar[str] = "reconciliation"
     description: ClassVar[str] = (
         "A budget's arrears account is below zero: the provider settled more than the "
-        "budget held. Each new shortfall adds evidence."
+        "budget held. Each new shortfall adds evidence (only accounts with a new one are "
+        "looked at)."
     )
 
     def find(self, ctx: MonitorContext) -> list[Hit]:
@@ -40,5 +41,5 @@ class ArrearsMonitor:
                 figures={"owed": row.owed},
                 suggested_action=SuggestedAction.CONTACT_HOLDER,
             )
-            for row in repo.arrears_owed(ctx.session)
+            for row in repo.arrears_owed(ctx.session, ctx.window)
         ]

@@ -58,17 +58,15 @@ class EmployerDutiesMonitor:
             grace = getattr(s, f"{prefix}_grace_days")
             days = interval + grace
             started = days if prefix == "paye" else grace
-            cutoff = start_of_day(ctx.today - timedelta(days=days))
-            employers = repo.employer_plans(ctx.session, ctx.today, started)
-            paid = repo.budgets_that_paid(
+            rows = repo.employers_without_payment(
                 ctx.session,
-                [row.budget_account_id for row in employers],
-                cutoff=cutoff,
+                ctx.today,
+                started_days=started,
+                cutoff=start_of_day(ctx.today - timedelta(days=days)),
                 line_category=category,
                 payee_words=words,
                 mccs=mccs,
             )
-            rows = [row for row in employers if row.budget_account_id not in paid]
             for row in rows:
                 hits.append(
                     Hit(

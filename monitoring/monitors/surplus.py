@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from ledger.money import format_pence
 from monitoring import surplus
+from monitoring.dates import london_date
 from monitoring.flags import Hit
 from monitoring.models import Severity, SuggestedAction
 from monitoring.monitors.base import MonitorContext
@@ -20,14 +21,23 @@ class SurplusMonitor:
     family: ClassVar[str] = "surplus"
     description: ClassVar[str] = (
         "The budget and its pots hold more than N weeks of budget (default 8) after open "
-        "holds, committed regular payments and a contingency: a clawback proposal."
+        "holds, committed regular payments and a contingency: a clawback proposal. Looks "
+        "at budgets money moved on since the last run, and plans in a new period."
     )
 
     def find(self, ctx: MonitorContext) -> list[Hit]:
         settings = ctx.settings
         weeks = settings.surplus_weeks + settings.contingency_weeks
+        incremental = ctx.since is None and ctx.last_run_at is not None
+        rows = repo.surplus_positions(
+            ctx.session,
+            ctx.today,
+            weeks,
+            changed=ctx.window if incremental else None,
+            last_looked_on=london_date(ctx.last_run_at) if ctx.last_run_at else None,
+        )
         hits = []
-        for row in repo.surplus_positions(ctx.session, ctx.today, weeks):
+        for row in rows:
             calc = surplus.calculate(row, settings)
             if calc.surplus <= 0:
                 continue

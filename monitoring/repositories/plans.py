@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Date, and_, case, exists, func, literal, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from ledger.models import (
@@ -21,7 +21,7 @@ from ledger.models import (
     TransferCode,
 )
 from monitoring.models import LifeEvent, LifeEventKind, PlanPeriodTotal, ReviewRequest, ReviewStatus
-from monitoring.repositories.spend import POSTED_PHASES, SPEND_CODES
+from monitoring.repositories.spend import POSTED_PHASES, SPEND_CODES, Window, budget_of
 from monitoring.repositories.sql import (
     days_between,
     json_array_contains,
@@ -29,8 +29,6 @@ from monitoring.repositories.sql import (
     period_index,
 )
 from monitoring.repositories.sql import total as sum_of
-
-CHUNK = 500
 
 
 def _day(value: date) -> Any:
@@ -151,11 +149,22 @@ def cash_over_allowance(session: Session, changed_after: int, tolerance: int) ->
 
 
 def surplus_positions(
-    session: Session, today: date, weeks_kept: int, plan_id: int | None = None
+    session: Session,
+    today: date,
+    weeks_kept: int,
+    plan_id: int | None = None,
+    *,
+    changed: Window | None = None,
+    last_looked_on: date | None = None,
 ) -> list[Any]:
     """Each active plan's money: budget and pots, open holds, last period's regular
     payments. Only plans holding more than ``weeks_kept`` weeks of budget after holds and
-    commitments (all plans when ``plan_id`` is given: the clawback calculation)."""
+    commitments (all plans when ``plan_id`` is given: the clawback calculation).
+
+    With ``changed`` and ``last_looked_on`` (an incremental run), only plans whose money
+    may have moved since: a transfer in ``changed`` touched the budget or one of its pots,
+    or the plan has entered a new period since ``last_looked_on`` (what is committed is
+    last period's regular payments)."""
     plan = aliased(Plan, name="p")
     budget = aliased(Account, name="b")
     pot = aliased(Account, name="pot")
@@ -197,7 +206,28 @@ def surplus_positions(
         query = query.where(plan.id == plan_id)
     else:
         query = query.where(free * plan.period_weeks > plan.budget_per_period * weeks_kept)
+    if changed is not None and last_looked_on is not None:
+        query = query.where(
+            or_(
+                plan.budget_account_id.in_(_budgets_touched(changed)),
+                k != current_period(plan, last_looked_on),
+            )
+        )
     return list(session.execute(query).all())
+
+
+def _budgets_touched(window: Window) -> Any:
+    """The budgets a transfer in ``window`` moved money on (itself or a pot)."""
+    t = aliased(Transfer, name="touched")
+    account = aliased(Account, name="touched_account")
+    sides = [
+        select(budget_of(account))
+        .select_from(t)
+        .join(account, account.id == side)
+        .where(*window.clauses(t))
+        for side in (t.debit_account_id, t.credit_account_id)
+    ]
+    return union(*sides)
 
 
 # -- under-spend -----------------------------------------------------------------------------
@@ -367,12 +397,46 @@ def requested_reviews_overdue(session: Session, today: date) -> list[Any]:
 # -- employer duties -------------------------------------------------------------------------
 
 
-def employer_plans(session: Session, today: date, started_days: int) -> list[Any]:
+def employers_without_payment(
+    session: Session,
+    today: date,
+    *,
+    started_days: int,
+    cutoff: datetime,
+    line_category: PlanCategory,
+    payee_words: tuple[str, ...],
+    mccs: tuple[str, ...],
+) -> list[Any]:
     """Active plans that employ a personal assistant (a PA-wages line), running for at
-    least ``started_days``, for people who are alive."""
+    least ``started_days``, for people who are alive, whose budget has made no payment of
+    the given kind since ``cutoff``: its MCC is one of ``mccs``, its payee or merchant
+    contains one of ``payee_words``, or its payee is agreed on one of the plan's lines of
+    ``line_category``. One statement: the payments are looked for with NOT EXISTS, by
+    the budget's debit-and-effective-date index."""
     plan = aliased(Plan, name="p")
-    pa_line = aliased(PlanLine)
+    pa_line = aliased(PlanLine, name="pa_line")
+    duty_line = aliased(PlanLine, name="duty_line")
+    t = aliased(Transfer, name="t")
     employs = exists().where(pa_line.plan_id == plan.id, pa_line.category == PlanCategory.PA_WAGES)
+    named = [
+        func.lower(func.coalesce(t.payee, t.merchant_name, "")).like(f"%{word}%")
+        for word in payee_words
+    ]
+    agreed = exists().where(
+        duty_line.plan_id == plan.id,
+        duty_line.category == line_category,
+        or_(
+            json_array_contains(duty_line.agreed_payees, t.payee),
+            json_array_contains(duty_line.agreed_payees, t.merchant_name),
+        ),
+    )
+    paid = exists().where(
+        t.debit_account_id == plan.budget_account_id,
+        t.effective_at >= cutoff,
+        t.phase.in_(POSTED_PHASES),
+        t.code.in_(SPEND_CODES),
+        or_(t.mcc.in_(mccs), *named, agreed),
+    )
     return list(
         session.execute(
             select(
@@ -380,58 +444,14 @@ def employer_plans(session: Session, today: date, started_days: int) -> list[Any
                 plan.person_id,
                 plan.budget_account_id,
                 current_period(plan, today).label("period_index"),
-            ).where(
+            )
+            .where(
                 plan.status == PlanStatus.ACTIVE,
                 days_between(plan.starts_on, _day(today)) >= started_days,
                 employs,
                 _alive(plan),
+                ~paid,
             )
+            .order_by(plan.id)
         ).all()
     )
-
-
-def budgets_that_paid(
-    session: Session,
-    budget_ids: list[int],
-    *,
-    cutoff: datetime,
-    line_category: PlanCategory,
-    payee_words: tuple[str, ...],
-    mccs: tuple[str, ...],
-) -> set[int]:
-    """Of these budgets, those with a payment of the given kind since ``cutoff``: its MCC
-    is one of ``mccs``, its payee or merchant contains one of ``payee_words``, or its payee
-    is agreed on a plan line of ``line_category``. Looks only at these budgets' own
-    transfers (by the debit account and effective-date index), in chunks."""
-    t = aliased(Transfer, name="t")
-    duty_line = aliased(PlanLine)
-    duty_plan = aliased(Plan)
-    named = [
-        func.lower(func.coalesce(t.payee, t.merchant_name, "")).like(f"%{word}%")
-        for word in payee_words
-    ]
-    agreed = exists().where(
-        duty_plan.budget_account_id == t.debit_account_id,
-        duty_line.plan_id == duty_plan.id,
-        duty_line.category == line_category,
-        or_(
-            json_array_contains(duty_line.agreed_payees, t.payee),
-            json_array_contains(duty_line.agreed_payees, t.merchant_name),
-        ),
-    )
-    paid: set[int] = set()
-    for start in range(0, len(budget_ids), CHUNK):
-        paid.update(
-            session.execute(
-                select(t.debit_account_id)
-                .where(
-                    t.debit_account_id.in_(budget_ids[start : start + CHUNK]),
-                    t.effective_at >= cutoff,
-                    t.phase.in_(POSTED_PHASES),
-                    t.code.in_(SPEND_CODES),
-                    or_(t.mcc.in_(mccs), *named, agreed),
-                )
-                .distinct()
-            ).scalars()
-        )
-    return paid

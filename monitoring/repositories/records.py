@@ -5,16 +5,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from ledger.models import Account, AccountKind, Card, ReconciliationBreak, Transfer
+from monitoring.repositories.spend import Window
 
 
-def arrears_owed(session: Session) -> list[Any]:
-    """Arrears accounts below zero: what the provider settled beyond a budget's funds."""
+def arrears_owed(session: Session, window: Window) -> list[Any]:
+    """Arrears accounts below zero with a new shortfall in ``window``: what the provider
+    settled beyond a budget's funds. Accounts with no new shortfall are not looked at
+    again (their latest shortfall was seen when it was new)."""
     arrears = aliased(Account, name="arrears")
     t = aliased(Transfer, name="t")
+    new = aliased(Transfer, name="new")
     latest = select(func.max(t.id)).where(t.debit_account_id == arrears.id).scalar_subquery()
     return list(
         session.execute(
@@ -27,6 +31,7 @@ def arrears_owed(session: Session) -> list[Any]:
             ).where(
                 arrears.kind == AccountKind.ARREARS,
                 arrears.debits_posted > arrears.credits_posted,
+                exists().where(new.debit_account_id == arrears.id, *window.clauses(new)),
             )
         ).all()
     )
