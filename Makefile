@@ -9,10 +9,10 @@ SCALE  ?= small
 NPM_STAMP := node_modules/.installed
 FRONTEND  := portal/static/govuk/application.css
 
-.PHONY: help install frontend demo test lint bench clean
+.PHONY: help install frontend demo test lint bench screenshots clean
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,11 +60,18 @@ lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint $(FRONTEND) ## Lint, type-check, and run every test on SQLite and PostgreSQL (when reachable)
-	$(BIN)/python scripts/test_all_databases.py
+test: lint $(FRONTEND) ## Lint, type-check, every test on SQLite and PostgreSQL (when reachable), then the browser journeys
+	$(BIN)/python scripts/test_all_databases.py -m "not browser"
+	@echo; echo "=== browser journeys (tests/browser: chromium), once, on SQLite ==="
+	DATABASE_URL= $(BIN)/python -m pytest -m browser tests/browser
 
 bench: $(STAMP) ## Benchmarks (SCALE=small takes about a minute); figures in instance/bench.json
 	$(BIN)/python -m benchmarks --scale $(SCALE)
+
+# The journeys write docs/screenshots/*.png only with DPLEDGER_SCREENSHOTS=1; here a
+# missing chromium is an error, not a skip.
+screenshots: $(STAMP) $(FRONTEND) ## Regenerate docs/screenshots/*.png from the browser journeys (needs chromium)
+	DPLEDGER_SCREENSHOTS=1 DPLEDGER_REQUIRE_BROWSER=1 DATABASE_URL= $(BIN)/python -m pytest -q -m browser tests/browser
 
 clean: ## Remove the virtual environment and local databases
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache node_modules portal/static/govuk
