@@ -1,19 +1,20 @@
 """Queries for the officers' flag queue.
 
-A page of the queue is two statements whatever the number of flags: the page's rows
-(each flag with the person it concerns, joined, never fetched per row) and a count that
-stops at ``COUNT_LIMIT``. Every order the queue offers is one an index on ``flags``
-already holds (see ``monitoring.models.flags``), so the database reads the page from an
-index instead of sorting every matching flag:
+A page of the queue is two statements whatever the number of flags, each with a bounded
+cost (flags with the person they concern are joined, never fetched per row):
 
-- open or in review (``open_key`` set, which is exactly those statuses), by SLA due or
-  by when raised: the partial indexes on open flags;
-- one status, by SLA due or by when raised: the indexes led by status;
-- most severe first: one part per severity, each read in SLA order from an index, then
-  merged (a ``CASE`` over severity in ``ORDER BY`` would sort them all).
+1. Which flags match, up to ``COUNT_LIMIT + 1`` and in no order. Unordered, the database
+   uses the most selective index for the filters (the partial indexes over open flags,
+   and those led by status, then assignee or monitor: ``monitoring.models.flags``), so a
+   filter that matches few flags, or none, costs little.
+2. The page. When at most ``COUNT_LIMIT`` match, they are all known: the page orders
+   those (by primary key). When more match, the page is read in the sort's order from
+   an index that holds it (by SLA due or by when raised, over open flags or within a
+   status), stopping once the page is full; most severe first is one index range per
+   severity, merged (a ``CASE`` in ``ORDER BY`` would sort every open flag).
 
-Paging is by offset, bounded: at most ``COUNT_LIMIT`` flags are reachable, and the
-page asks officers to narrow the filters beyond that.
+Paging is by offset, bounded: at most ``COUNT_LIMIT`` flags are reachable, and the page
+asks officers to narrow the filters beyond that.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, case, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from ledger.models import Person
@@ -115,18 +116,27 @@ def queue_page(
 ) -> QueuePage:
     """Page ``number`` (moved into the pages there are) of the queue, and how many flags
     match (see the module docstring)."""
-    matching = _bounded_count(session, filters, now, sort)
-    pages = max(1, -(-min(matching, COUNT_LIMIT) // size))
-    number = min(max(number, 1), pages)
-    offset, limit = (number - 1) * size, size
     conditions = _conditions(filters, now)
-    if sort is QueueSort.SEVERITY:
-        flags = _by_severity(conditions, filters.severities, offset + limit)
+    # Which flags match, up to the limit and in no order: the database picks the most
+    # selective index for the filters, so a filter that matches few flags costs little.
+    matched = list(
+        session.execute(select(Flag.id).where(*conditions).limit(COUNT_LIMIT + 1)).scalars()
+    )
+    pages = max(1, -(-min(len(matched), COUNT_LIMIT) // size))
+    number = min(max(number, 1), pages)
+    offset = (number - 1) * size
+    limit = min(size, COUNT_LIMIT - offset)  # the last page stops at the limit
+    if len(matched) <= COUNT_LIMIT:
+        # All of them are known: order those (by primary key, a thousand at most).
+        flags = select(*_COLUMNS, _rank().label("rank")).where(Flag.id.in_(matched)).subquery()
+    elif sort is QueueSort.SEVERITY:
+        flags = _by_severity(
+            _conditions(filters, now, severity=False), filters.severities, offset + limit
+        )
     else:
-        if filters.severities:
-            conditions.append(Flag.severity.in_(filters.severities))
+        # Many match: read them in the sort's order from the index that holds it.
         flags = (
-            select(*_COLUMNS)
+            select(*_COLUMNS, literal(0).label("rank"))
             .where(*conditions)
             .order_by(*_order(sort, Flag.__table__.c))
             .limit(offset + limit)
@@ -145,7 +155,11 @@ def queue_page(
         .order_by(*_order(sort, page.c))
     ).all()
     found = [QueueRow(**row._asdict()) for row in rows]
-    return QueuePage(found, matching, number, pages)
+    return QueuePage(found, len(matched), number, pages)
+
+
+def _rank() -> ColumnElement[int]:
+    return case({s.value: s.rank for s in Severity}, value=Flag.severity, else_=0)
 
 
 def _order(sort: QueueSort, columns: Any) -> list[Any]:
@@ -159,14 +173,23 @@ def _order(sort: QueueSort, columns: Any) -> list[Any]:
     return [columns.sla_due_at, columns.id]
 
 
-def _conditions(filters: QueueFilter, now: datetime) -> list[ColumnElement[bool]]:
+def _conditions(
+    filters: QueueFilter, now: datetime, *, severity: bool = True
+) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
+    if severity and filters.severities:
+        conditions.append(Flag.severity.in_(filters.severities))
     if filters.status == ACTIVE:
         # open_key is set exactly while a flag is open or in review: the partial indexes'
         # condition, so the database can use them.
         conditions.append(Flag.open_key.is_not(None))
     else:
-        conditions.append(Flag.status == FlagStatus(filters.status))
+        status = FlagStatus(filters.status)
+        conditions.append(Flag.status == status)
+        if status.is_open and filters.assignee is not None:
+            # Implied by the status; said outright, it lets "mine in review" use the
+            # partial index by assignee (only then: alone, the status index serves better).
+            conditions.append(Flag.open_key.is_not(None))
     if filters.monitor is not None:
         conditions.append(Flag.monitor == filters.monitor)
     if filters.unassigned:
@@ -203,22 +226,6 @@ def _by_severity(
         )
         parts.append(select(part))
     return union_all(*parts).subquery()
-
-
-def _bounded_count(session: Session, filters: QueueFilter, now: datetime, sort: QueueSort) -> int:
-    conditions = _conditions(filters, now)
-    if filters.severities:
-        conditions.append(Flag.severity.in_(filters.severities))
-    # Counted in the page's own order, so the database walks the same index as for the
-    # page (left to itself it may scan far more of a less fitting one to count).
-    found = (
-        select(Flag.id)
-        .where(*conditions)
-        .order_by(*_order(QueueSort.SLA if sort is QueueSort.SEVERITY else sort, Flag.__table__.c))
-        .limit(COUNT_LIMIT + 1)
-        .subquery()
-    )
-    return int(session.execute(select(func.count()).select_from(found)).scalar_one())
 
 
 def officers(session: Session) -> list[str]:

@@ -34,6 +34,8 @@ from monitoring.runner import run_all
 from monitoring.settings import MonitoringSettings
 from portal.formatting import london_datetime
 from portal.models import RecordView
+from portal.officer import flags as flag_views
+from portal.repositories import flag_queue
 from tests.portal import portal_support as support
 from tests.portal.portal_support import (
     WEB_NOW,
@@ -329,34 +331,74 @@ def test_the_queue_sorts(web: Web) -> None:
     assert sorted(oldest) == sorted(newest) == sorted(by_severity)
 
 
-def test_the_queue_pages(web: Web) -> None:
+def raise_reviews(web: Web, count: int) -> None:
+    """``count`` more open flags, of every severity in turn, raised a minute apart."""
     greg = web.world.people["DEMO-0001"]
+    severities = list(Severity)
     with web.session() as session:
-        hits = [
-            Hit(
+        for n in range(count):
+            hit = Hit(
                 rule="review_due.plan_review",
                 subject_type="plan",
                 subject_id=10_000 + n,
                 evidence_key="due",
-                severity=Severity.LOW,
+                severity=severities[n % len(severities)],
                 title=f"Plan review due {n}",
                 explanation="The plan's review is due.",
                 person_id=greg,
             )
-            for n in range(60)
-        ]
-        raise_flags(session, web.clock, MonitoringSettings(), "review_due", hits)
+            clock = FixedClock(WEB_NOW - timedelta(minutes=n))
+            raise_flags(session, clock, MonitoringSettings(), "review_due", [hit])
         session.commit()
+
+
+def test_the_queue_pages(web: Web) -> None:
+    raise_reviews(web, 60)
     client = signed_in(web, OFFICER)
     first = client.get("/officer/flags?monitor=review_due")
     second = client.get("/officer/flags?monitor=review_due&page=2")
     assert len(queue_ids(first)) == 50 and len(queue_ids(second)) == 10
-    assert not set(queue_ids(first)) & set(queue_ids(second))
+    expected = [f.id for f in open_flags(web) if f.monitor == "review_due"]
+    assert queue_ids(first) + queue_ids(second) == expected
     document = parse_page(first)
     links = [a.get("href") for a in document.iterfind(".//nav[@class='govuk-pagination']//a")]
     assert "/officer/flags?page=2&monitor=review_due" in links
     assert "60 flags match" in text_of(document)
     assert queue_ids(client.get("/officer/flags?monitor=review_due&page=99")) == queue_ids(second)
+
+
+def by_sort(sort: str, flags: list[Open]) -> list[int]:
+    """The oracle for each order the queue offers."""
+    keys = {
+        "sla": lambda f: (f.sla_due_at, f.id),
+        "severity": lambda f: (-f.severity.rank, f.sla_due_at, f.id),
+        "newest": lambda f: (-f.raised_at.timestamp(), -f.id),
+        "oldest": lambda f: (f.raised_at, f.id),
+    }
+    return [f.id for f in sorted(flags, key=keys[sort])]
+
+
+@pytest.mark.parametrize("sort", ["sla", "severity", "newest", "oldest"])
+@pytest.mark.parametrize("query", ["", "&severity=low&severity=critical"])
+def test_beyond_the_limit_pages_are_read_in_order(
+    web: Web, monkeypatch: pytest.MonkeyPatch, sort: str, query: str
+) -> None:
+    """More flags match than the queue counts: each page is read in the sort's order
+    from an index (with a smaller limit and pages, to keep the test quick)."""
+    monkeypatch.setattr(flag_queue, "COUNT_LIMIT", 30)
+    monkeypatch.setattr(flag_views, "PAGE_SIZE", 8)
+    raise_reviews(web, 60)
+    client = signed_in(web, OFFICER)
+    wanted = {"low", "critical"} if query else {s.value for s in Severity}
+    matching = [f for f in open_flags(web) if f.severity.value in wanted]
+    assert len(matching) > 30
+    pages = [
+        queue_ids(client.get(f"/officer/flags?sort={sort}{query}&page={n}")) for n in (1, 2, 3, 4)
+    ]
+    assert [len(p) for p in pages] == [8, 8, 8, 6]
+    assert [i for p in pages for i in p] == by_sort(sort, matching)[:30]
+    text = page_text(client.get(f"/officer/flags?sort={sort}{query}&page=9"))
+    assert "More than 30 flags match. Only the first 30 are shown" in text
 
 
 @pytest.mark.parametrize("query", ["status=bogus", "severity=urgent", "sort=random", "age=3"])
