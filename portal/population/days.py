@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -65,7 +65,7 @@ class Simulation:
         self.sent = 0
         self.live: list[Planned] = []  # the last day's payments, sent as they happen
         self.primaries = {sim.case.index: sim for sim in sims if sim.primary}
-        horizon = spec.today.replace(year=spec.today.year + 1)
+        horizon = spec.today + timedelta(days=366)
         for sim in sims:
             self.book.open(sim.budget)
             if sim.pot:
