@@ -21,8 +21,9 @@ from portal.app import db_session, roll_back_request
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# The form field each named domain error is about. An error not listed here, or whose
-# field the form does not have, is shown against the form's first of FALLBACK_FIELDS.
+# The form field each named domain error is about. A form may name its own for a code
+# (``error_fields``, for a generic code such as invalid_record). An error not listed, or
+# whose field the form does not have, is shown against the form's first FALLBACK_FIELDS.
 DOMAIN_ERROR_FIELDS: dict[str, str] = {
     "invalid_amount": "amount",
     "insufficient_funds": "amount",
@@ -31,6 +32,7 @@ DOMAIN_ERROR_FIELDS: dict[str, str] = {
     "advocacy_not_recorded": "substantial_difficulty",
     "advocate_required": "urgent",
     "response_window_open": "reason",
+    "notice_not_sent": "reason",
     "second_officer_required": "reason",
     "not_permitted": "reason",
     "invalid_transition": "reason",
@@ -58,7 +60,8 @@ def attempt(form: FlaskForm, action: Callable[[], T]) -> T | None:
 def show_on_form(form: FlaskForm, error: DomainError) -> None:
     """Show a domain error on a form, against the field it is about."""
     message = error.detail[:1].upper() + error.detail[1:]
-    wanted = [DOMAIN_ERROR_FIELDS.get(error.code), *FALLBACK_FIELDS]
+    own: dict[str, str] = getattr(form, "error_fields", {})
+    wanted = [own.get(error.code), DOMAIN_ERROR_FIELDS.get(error.code), *FALLBACK_FIELDS]
     visible = [f for f in form if f.type not in ("CSRFTokenField", "HiddenField", "SubmitField")]
     field = next((form[name] for name in wanted if name and name in form), None)
     field = field or (visible[0] if visible else None)

@@ -351,6 +351,21 @@ class HolderResponseForm(_OnClawbackPage):
     submit = SubmitField("Record the response", widget=GovSubmitInput())
 
 
+class NoticeSentForm(_OnClawbackPage):
+    """The holder's notice went by letter: the response window counts from that day."""
+
+    error_fields = {"invalid_record": "sent_on"}
+
+    sent_on = OptionalDateField(
+        "When was the letter sent?",
+        widget=GovDateInput(),
+        description="For example, 20 4 2026",
+        validators=[date_required("Enter the date the letter was sent")],
+    )
+    reason = reason_field("How was it sent?", hint="For example, first class post to her home.")
+    submit = SubmitField("Record the letter", widget=GovSubmitInput())
+
+
 class ReasonOnlyForm(_OnClawbackPage):
     reason = reason_field()
     submit = SubmitField("Continue", widget=GovSubmitInput())

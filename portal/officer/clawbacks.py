@@ -131,6 +131,13 @@ def _approve(p: ClawbackProposal, form: Any) -> object:
     )
 
 
+def _notice_sent(p: ClawbackProposal, form: Any) -> object:
+    return clawbacks().record_notice_sent(
+        p.id, sent_on=forms.given(form.sent_on.data), officer=officer_name(),
+        reason=form.reason.data,
+    )  # fmt: skip
+
+
 def _respond(p: ClawbackProposal, form: Any) -> object:
     return clawbacks().record_holder_response(p.id, form.response.data, officer=officer_name())
 
@@ -147,7 +154,17 @@ STEPS: dict[str, Step] = {
     "edit-down": (forms.EditDownForm, _edit_down, "The amount was changed."),
     "advocacy": (forms.AdvocacyForm, _advocacy, "The answer about advocacy was recorded."),
     "advocate": (forms.AppointAdvocateForm, _appoint, "The advocate was recorded."),
-    "approve": (forms.ApproveForm, _approve, "The clawback was approved and the holder told."),
+    "approve": (
+        forms.ApproveForm,
+        _approve,
+        "The clawback was approved and the holder's notice queued. It can be executed once "
+        "the notice has been sent and their time to respond is over.",
+    ),
+    "notice-sent": (
+        forms.NoticeSentForm,
+        _notice_sent,
+        "The letter was recorded: the holder's time to respond counts from the day it was sent.",
+    ),
     "holder-response": (forms.HolderResponseForm, _respond, "The holder's response was recorded."),
     "execute": (forms.ReasonOnlyForm, _execute, "The money was recovered."),
     "cancel": (forms.ReasonOnlyForm, _cancel, "The clawback was cancelled."),
@@ -216,6 +233,7 @@ def _page(proposal: ClawbackProposal, step_forms: dict[str, FlaskForm]) -> str:
         check=approval_check(proposal, signed_in_user(), need, threshold),
         threshold=threshold,
         history=clawbacks_repo.history(session, proposal.id),
+        notice=clawbacks_repo.notice_of(session, proposal.id),
         forms=step_forms,
         live=proposal.status in LIVE,
         window_open=window_open,

@@ -10,7 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.models import Person, Plan
-from monitoring.models import AdvocacyNeed, AuditEntry, ClawbackProposal, ClawbackStatus
+from monitoring.clawback import notice_key
+from monitoring.models import (
+    AdvocacyNeed,
+    AuditEntry,
+    ClawbackProposal,
+    ClawbackStatus,
+    Notification,
+)
 
 
 def decision_key(proposal_id: int) -> str:
@@ -80,6 +87,13 @@ def history(session: Session, proposal_id: int) -> Sequence[AuditEntry]:
         .scalars()
         .all()
     )
+
+
+def notice_of(session: Session, proposal_id: int) -> Notification | None:
+    """The holder's notice of the clawback in the outbox (queued, sent, only logged …)."""
+    return session.execute(
+        select(Notification).where(Notification.dedupe_key == notice_key(proposal_id))
+    ).scalar_one_or_none()
 
 
 def person_of(session: Session, proposal: ClawbackProposal) -> Person:

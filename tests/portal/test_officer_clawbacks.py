@@ -14,11 +14,14 @@ from adapters.models import CardCommandRecord, CommandStatus
 from ledger.clock import FixedClock
 from ledger.models import Account, AccountKind, Card, Person, Plan, Transfer, TransferCode
 from ledger.service import Ledger
+from monitoring.clawback import record_sent_notices
 from monitoring.models import AdvocacyNeed, ClawbackProposal, ClawbackStatus, Notification
+from monitoring.notifications import dispatch
 from portal.auth import passwords
 from portal.auth.users import create_user
 from portal.demo import DEMO_PASSWORD
 from portal.models import RecordView, Role
+from tests.monitoring.fakes import RecordingSender
 from tests.portal import portal_support as support
 from tests.portal.portal_support import (
     WEB_NOW,
@@ -206,9 +209,12 @@ def test_a_proposer_cannot_approve_their_own_clawback_over_the_threshold(web: We
     queue = page_text(signed_in(web, second).get("/officer/approvals"))
     assert "You can approve" in queue
     response = step(web, proposal.id, "approve", {"reason": "Agreed"}, email=second)
-    assert banner(web, response, second) == "The clawback was approved and the holder told."
+    assert banner(web, response, second) == (
+        "The clawback was approved and the holder's notice queued. It can be executed once the "
+        "notice has been sent and their time to respond is over."
+    )
     approved = the_proposal(web)
-    assert (approved.status, approved.approved_by) == (ClawbackStatus.HOLDER_NOTIFIED, second)
+    assert (approved.status, approved.approved_by) == (ClawbackStatus.APPROVED, second)
     web.signed_in_clients.pop(second)
 
 
@@ -235,7 +241,7 @@ def test_approval_waits_for_an_advocate_unless_urgent(web: Web) -> None:
         "The advocate was recorded."
     )
     response = step(web, proposal.id, "approve", {"reason": "With Sam"}, email=SENIOR)
-    assert the_proposal(web).status is ClawbackStatus.HOLDER_NOTIFIED, response
+    assert the_proposal(web).status is ClawbackStatus.APPROVED, response
 
 
 def test_an_urgent_approval_does_not_wait_for_the_advocate(web: Web) -> None:
@@ -308,8 +314,25 @@ def _approved(web: Web) -> ClawbackProposal:
     proposal = the_proposal(web)
     step(web, proposal.id, "approve", {"reason": "Agreed"}, email=SENIOR)
     approved = the_proposal(web)
-    assert approved.status is ClawbackStatus.HOLDER_NOTIFIED
+    assert approved.status is ClawbackStatus.APPROVED
     return approved
+
+
+LETTER = {"sent_on": ["20", "4", "2026"], "reason": "First class post to her home"}
+
+
+def _notified(web: Web) -> ClawbackProposal:
+    """Approved, and a letter recorded as sent today: the holder has until 4 May."""
+    proposal = _approved(web)
+    response = step(web, proposal.id, "notice-sent", LETTER, email=OFFICER)
+    assert banner(web, response) == (
+        "The letter was recorded: the holder's time to respond counts from the day it was sent."
+    )
+    notified = the_proposal(web)
+    assert (notified.status, notified.holder_notified_how) == (
+        ClawbackStatus.HOLDER_NOTIFIED, "letter",
+    )  # fmt: skip
+    return notified
 
 
 def _clawback_transfers(web: Web) -> list[tuple[int, int, int]]:
@@ -322,11 +345,44 @@ def _clawback_transfers(web: Web) -> list[tuple[int, int, int]]:
     return [(r[0], r[1], r[2]) for r in rows]
 
 
-def test_execution_waits_for_the_holders_response_window(web: Web) -> None:
+def test_nothing_is_recovered_before_the_holders_notice_is_sent(web: Web) -> None:
     proposal = _approved(web)
     with web.session() as session:
         notice = session.execute(select(Notification)).scalar_one()
     assert (notice.person_id, notice.audience) == (web.world.people["DEMO-0007"], "holder")
+    page = page_text(signed_in(web, OFFICER).get(f"/officer/clawbacks/{proposal.id}"))
+    assert "The notice to Vivian Shaw is waiting to be emailed" in page
+    response = step(web, proposal.id, "execute", {"reason": "Now"}, email=OFFICER)
+    assert "The holder's notice has not been sent yet" in error_summary(response)
+    future = {**LETTER, "sent_on": ["21", "4", "2026"]}
+    response = step(web, proposal.id, "notice-sent", future, email=OFFICER)
+    document = parse_page(response)
+    summary = document.find(".//div[@class='govuk-error-summary']//a")
+    assert summary is not None and summary.get("href") == "#notice-sent-sent_on"
+    assert "between approval and today" in text_of(summary)
+    assert the_proposal(web).status is ClawbackStatus.APPROVED
+    assert _clawback_transfers(web) == []
+
+
+def test_an_emailed_notice_opens_the_response_window(web: Web) -> None:
+    with web.session() as session:
+        vivian = session.get(Person, web.world.people["DEMO-0007"])
+        assert vivian is not None
+        vivian.email = "vivian@example.org"
+        session.commit()
+    proposal = _approved(web)
+    with web.session() as session:
+        sender = RecordingSender()
+        dispatch(session, web.clock, sender)
+        record_sent_notices(session, web.clock)
+        session.commit()
+    assert [to for to, _, _ in sender.sent] == ["vivian@example.org"]
+    text = page_text(signed_in(web, OFFICER).get(f"/officer/clawbacks/{proposal.id}"))
+    assert "Holder told by email, 20 April 2026; they can respond until 4 May 2026" in text
+
+
+def test_execution_waits_for_the_holders_response_window(web: Web) -> None:
+    proposal = _notified(web)
     page = page_text(signed_in(web, OFFICER).get(f"/officer/clawbacks/{proposal.id}"))
     assert "The money can be recovered after 4 May 2026" in page
     response = step(web, proposal.id, "execute", {"reason": "Now"}, email=OFFICER)
@@ -336,7 +392,7 @@ def test_execution_waits_for_the_holders_response_window(web: Web) -> None:
 
 
 def test_an_executed_clawback_moves_the_money_once_and_tells_the_provider_once(web: Web) -> None:
-    proposal = _approved(web)
+    proposal = _notified(web)
     budget = budget_of_vivian(web)
     web.clock.advance(days=15)
     page = page_text(signed_in(web, OFFICER).get(f"/officer/clawbacks/{proposal.id}"))
@@ -378,12 +434,15 @@ def test_a_holders_response_lets_it_be_executed_before_the_window_ends(web: Web)
         "The holder's response was recorded."
     )
     response = step(web, proposal.id, "execute", {"reason": "She agreed"}, email=OFFICER)
+    assert "The holder's notice has not been sent yet" in error_summary(response)
+    step(web, proposal.id, "notice-sent", LETTER, email=OFFICER)
+    response = step(web, proposal.id, "execute", {"reason": "She agreed"}, email=OFFICER)
     assert banner(web, response) == "The money was recovered."
     assert len(_clawback_transfers(web)) == 1
 
 
 def test_execution_never_recovers_more_than_is_available_now(web: Web) -> None:
-    proposal = _approved(web)
+    proposal = _notified(web)
     web.clock.advance(days=15)
     with web.session() as session:
         # Vivian spends nearly everything before the clawback runs.
@@ -411,6 +470,9 @@ def test_the_approvals_queue_lists_what_waits(web: Web) -> None:
     assert "officer@example.org, 20 April 2026 £20.00 You can approve" in text
     proposal = the_proposal(web)
     step(web, proposal.id, "approve", {"reason": "Agreed"}, email=SENIOR)
+    text = page_text(client.get("/officer/approvals"))
+    assert "Their notice has not been sent yet £20.00" in text
+    step(web, proposal.id, "notice-sent", LETTER, email=OFFICER)
     text = page_text(client.get("/officer/approvals"))
     assert "They can respond until 4 May 2026 £20.00" in text
 
