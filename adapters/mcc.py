@@ -15,6 +15,7 @@ from ledger.categories import (
     ALCOHOL_MCCS,
     CASH_MCCS,
     GAMBLING_MCCS,
+    QUASI_CASH_MCCS,
     TOBACCO_MCCS,
     plan_category,
     valid_mcc,
@@ -38,7 +39,6 @@ __all__ = [
 
 # Council-wide blocks at authorisation. Gambling is blocked by default; alcohol and tobacco
 # are named for councils that block them (monitoring flags them in any case).
-QUASI_CASH_MCCS = frozenset({"4829", "6051", "6540"})
 DEFAULT_BLOCKED_MCCS = GAMBLING_MCCS
 
 

@@ -45,7 +45,9 @@ TOBACCO = "tobacco"
 BLOCKABLE: tuple[str, ...] = (GAMBLING, ALCOHOL, TOBACCO)  # not plan categories
 CASH = PlanCategory.CASH.value
 
+QUASI_CASH = "quasi_cash"  # money orders, foreign exchange, stored value: blockable only
 CASH_MCCS = frozenset({"6010", "6011"})  # manual and automated cash disbursements
+QUASI_CASH_MCCS = frozenset({"4829", "6051", "6540"})
 GAMBLING_MCCS = frozenset({"7800", "7801", "7802", "7995", "9406"})
 ALCOHOL_MCCS = frozenset({"5813", "5921"})  # bars; off-licences
 TOBACCO_MCCS = frozenset({"5993"})
@@ -137,6 +139,10 @@ RANGES: tuple[tuple[str, str, str], ...] = (
 
 # Every category the map can give, and that a transfer may carry already.
 KNOWN_CATEGORIES: tuple[str, ...] = tuple(sorted({c.value for c in PlanCategory} | set(BLOCKABLE)))
+# What a council's ``blocked_categories`` may name: what the map gives (real-time
+# decisions block cash by its codes; monitoring leaves cash to its own monitor), and
+# quasi-cash, which real-time decisions block by its codes though no plan covers it.
+COUNCIL_BLOCKABLE: tuple[str, ...] = tuple(sorted({*KNOWN_CATEGORIES, QUASI_CASH}))
 
 
 def valid_mcc(mcc: str | None) -> bool:

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ledger.categories import COUNCIL_BLOCKABLE
 from ledger.clock import Clock
 from ledger.errors import InvalidRecord
-from monitoring import mcc
 from monitoring.audit import record_action
 from monitoring.models import CouncilSetting, Severity
 from monitoring.repositories import settings as settings_repo
@@ -119,9 +119,9 @@ _RANGES: dict[str, tuple[int, int | None]] = {
 
 
 def blockable_categories() -> tuple[str, ...]:
-    """What ``blocked_categories`` may name: the spend categories the MCC map knows (cash
-    has its own monitor and share, so it is not blocked here)."""
-    return tuple(c for c in mcc.KNOWN_CATEGORIES if c != mcc.CASH)
+    """What ``blocked_categories`` may name (``ledger.categories.COUNCIL_BLOCKABLE``): the
+    categories the MCC map gives, and quasi-cash, which real-time decisions block."""
+    return COUNCIL_BLOCKABLE
 
 
 def load_settings(session: Session) -> MonitoringSettings:

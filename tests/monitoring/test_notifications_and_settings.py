@@ -122,7 +122,7 @@ def test_settings_refuse_unknown_keys_and_wrong_types(session, clock, key, value
         ("surplus_weeks", 0, "must be from 1 to 52"),
         ("clawback_response_days", 0, "must be from 1 to 90"),
         ("blocked_categories", ["gambling", "betting"], "betting is not a spend category"),
-        ("blocked_categories", ["cash"], "cash is not a spend category"),
+        ("blocked_categories", ["cash machines"], "cash machines is not a spend category"),
         ("sla_hours", {"urgent": 4}, "urgent is not a severity"),
         ("officer_email", "the team", "must be an email address"),
     ],
@@ -153,6 +153,12 @@ def test_an_unusual_hours_window_may_pass_midnight(session, clock):
         world.cash(case.card, 1000, at(START + timedelta(days=day), hour))
     (hit,) = run_monitor(session, clock, "unusual_hours_cash").hits
     assert hit.figures["withdrawals"] == 3 and len(hit.transfer_ids) == 3
+
+
+def test_real_time_blocks_may_be_named_too(session, clock):
+    names = ["gambling", "cash", "quasi_cash"]  # the authorisation policy blocks these by MCC
+    set_setting(session, clock, "blocked_categories", names, officer="lead", reason="r")
+    assert load_settings(session).blocked_categories == tuple(names)
 
 
 def test_blocked_categories_are_a_council_setting(session, clock):
