@@ -101,3 +101,11 @@ class InvalidRecord(DomainError):
 class HoldOfAnotherCard(InvalidRecord):
     code = "hold_of_another_card"
     title = "The hold belongs to another card"
+
+
+class TransferIsImmutable(RuntimeError):
+    """Code tried to change or delete a transfer, which the ledger never does (a mistake
+    is undone by a reversing transfer). A bug to fix, not a request to refuse: it is not
+    a ``DomainError``, so it surfaces as a server error rather than a 4xx answer."""
+
+    code: ClassVar[str] = "transfer_is_immutable"

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.clock import FixedClock
@@ -59,15 +60,54 @@ def session(engine: Engine) -> Iterator[Session]:
         connection.close()
 
 
+# Tables whose UPDATE and DELETE the database refuses (migration 0012).
+APPEND_ONLY_TABLES = ("transfers", "audit_entries", "flag_history")
+
+
+@contextmanager
+def append_only_triggers_off(connection: Connection) -> Iterator[None]:
+    """Inside the block, the append-only tables can be changed, as by someone with the
+    right to alter them: the triggers are disabled (PostgreSQL) or dropped and created
+    again (SQLite), in the connection's transaction."""
+    if connection.dialect.name == "postgresql":
+        for table in APPEND_ONLY_TABLES:
+            connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+        yield
+        for table in APPEND_ONLY_TABLES:
+            connection.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
+        return
+    triggers = connection.execute(
+        text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN :tables"
+        ).bindparams(bindparam("tables", expanding=True)),
+        {"tables": list(APPEND_ONLY_TABLES)},
+    ).all()
+    for name, _sql in triggers:
+        connection.execute(text(f'DROP TRIGGER "{name}"'))
+    yield
+    for _name, sql in triggers:
+        connection.exec_driver_sql(sql)
+
+
 def empty_tables(engine: Engine) -> None:
     """Remove every row the tests committed and restart the chain."""
     with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
+        if conn.dialect.name == "postgresql":
+            # Triggers (the append-only ones among them) do not fire for this transaction.
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            _delete_all(conn)
+        else:
+            with append_only_triggers_off(conn):
+                _delete_all(conn)
         conn.execute(
             text("INSERT INTO ledger_head (id, last_transfer_id, last_hash) VALUES (1, 0, :h)"),
             {"h": "0" * 64},
         )
+
+
+def _delete_all(conn: Connection) -> None:
+    for table in reversed(Base.metadata.sorted_tables):
+        conn.execute(table.delete())
 
 
 @pytest.fixture()

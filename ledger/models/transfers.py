@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Delete,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    Update,
+    event,
+)
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from ledger.db import Base, BigId, UTCDateTime
+from ledger.errors import TransferIsImmutable
 from ledger.models.types import str_enum
 
 
@@ -89,3 +101,27 @@ class Transfer(Base):
     reference: Mapped[str | None] = mapped_column(String(200))
     inbound_event_id: Mapped[int | None] = mapped_column(BigInteger)
     chain_hash: Mapped[str] = mapped_column(String(64))
+
+
+# Transfers are written only by the posting engine and never changed: the database
+# refuses UPDATE and DELETE on the table (migration 0012), and a session refuses them
+# before they reach it, naming the transfer.
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changed_transfers(session: Session, _context: Any, _instances: Any) -> None:
+    for transfer in session.deleted:
+        if isinstance(transfer, Transfer):
+            raise TransferIsImmutable(f"transfer {transfer.id} cannot be deleted: reverse it")
+    for transfer in session.dirty:
+        if isinstance(transfer, Transfer) and session.is_modified(transfer):
+            raise TransferIsImmutable(f"transfer {transfer.id} cannot be changed: reverse it")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_changes(state: ORMExecuteState) -> None:
+    statement = state.statement
+    if isinstance(statement, Update | Delete) and getattr(statement.table, "name", None) == (
+        Transfer.__tablename__
+    ):
+        raise TransferIsImmutable("transfers cannot be updated or deleted: reverse them")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine, insert, select, text
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.card_payments import CardPayments
@@ -21,6 +21,7 @@ from ledger.clock import FixedClock
 from ledger.models import Transfer
 from portal.cli import main
 from tests import factories
+from tests.conftest import append_only_triggers_off
 
 
 @dataclass
@@ -48,7 +49,9 @@ class Books:
             return verify_chain(session)
 
     def execute(self, sql: str, **params: Any) -> None:
-        with self.engine.begin() as connection:
+        """Change the log in SQL, as someone with the right to alter the tables would: the
+        database's append-only triggers are turned off first."""
+        with self.engine.begin() as connection, append_only_triggers_off(connection):
             connection.execute(text(sql), params)
 
     def row(self, transfer_id: int) -> dict[str, Any]:
@@ -250,3 +253,23 @@ def test_a_value_the_ledger_cannot_read_names_its_transfer(
     assert result.exit_code == 1, result.output
     assert f"transfer {target} has an unreadable {column} " in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_an_edit_is_refused_and_one_made_with_the_triggers_off_is_still_named(
+    engine: Engine, books: Books
+) -> None:
+    edit = "UPDATE transfers SET amount = amount + 1 WHERE id = :id"
+    with pytest.raises(IntegrityError, match="append-only"), engine.begin() as connection:
+        connection.execute(text(edit), {"id": books.fee})
+    assert books.verify().ok
+
+    books.execute(edit, id=books.fee)  # someone who may alter the table turns them off
+    report = books.verify()
+    assert (report.ok, report.transfer_id) == (False, books.fee)
+    result = cli(engine, "verify")
+    assert result.exit_code == 1, result.output
+    assert f"transfer {books.fee} does not match its chain hash" in result.stderr
+
+    # The triggers are back once the edit is made: the next one is refused again.
+    with pytest.raises(IntegrityError, match="append-only"), engine.begin() as connection:
+        connection.execute(text("DELETE FROM transfers WHERE id = :id"), {"id": books.fee})
