@@ -86,7 +86,8 @@ class Flag(Base):
         Index("ix_flags_subject", "subject_type", "subject_id"),
         # The officers' queue reads each page from one of these in order (see
         # portal/repositories/flag_queue.py): open flags (open_key set) by SLA due, within
-        # a severity, monitor or assignee, and by when raised; any one status likewise.
+        # a severity, monitor or assignee, and by when raised; any one status likewise,
+        # and within a status an assignee's or a monitor's.
         Index("ix_flags_open_sla", "sla_due_at", "id", **_OPEN_ONLY),
         Index("ix_flags_open_severity_sla", "severity", "sla_due_at", "id", **_OPEN_ONLY),
         Index("ix_flags_open_monitor_sla", "monitor", "sla_due_at", "id", **_OPEN_ONLY),
@@ -94,6 +95,8 @@ class Flag(Base):
         Index("ix_flags_open_raised", "raised_at", "id", **_OPEN_ONLY),
         Index("ix_flags_status_sla", "status", "sla_due_at", "id"),
         Index("ix_flags_status_raised", "status", "raised_at", "id"),
+        Index("ix_flags_status_assignee_sla", "status", "assignee", "sla_due_at", "id"),
+        Index("ix_flags_status_monitor_sla", "status", "monitor", "sla_due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
