@@ -48,6 +48,7 @@ from adapters.repositories import payments as payments_repo
 from adapters.repositories import rows
 from adapters.repositories.cards import CardRef
 from ledger import postings
+from ledger import settings as ledger_settings
 from ledger.card_payments import CardPayments
 from ledger.clock import Clock
 from ledger.errors import InvalidRecord
@@ -148,7 +149,7 @@ class CardPaymentEvents:
         self.clock = clock
         self.provider = provider
         self.policy = policy or AuthorisationPolicy()
-        self.ledger = CardPayments(session, clock)
+        self.ledger = CardPayments(session, clock, ledger_settings.from_environment())
 
     def apply(
         self, card: CardRef, event: CanonicalEvent, *, inbound_event_id: int | None, live: bool

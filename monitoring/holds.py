@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from ledger import settings as ledger_settings
 from ledger.card_payments import CardPayments
 from ledger.clock import Clock
 from monitoring.repositories import scheduling as repo
@@ -28,7 +29,7 @@ def expire_old_holds(
         now - timedelta(days=settings.hold_expiry_days_hotel_car_hire),
         limit,
     )
-    payments = CardPayments(session, clock)
+    payments = CardPayments(session, clock, ledger_settings.from_environment())
     for hold_id in holds:
         payments.expire_hold(hold_id, source=SOURCE, key=f"hold-expiry:{hold_id}")
     return holds

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
+from ledger import settings as ledger_settings
 from ledger.db import database_url
 
 
@@ -54,6 +55,12 @@ class Config:
         self.LOG_FORMAT = os.environ.get("LOG_FORMAT", "")
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "") or "INFO"
         self.METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+        # The ledger's settings (DPLEDGER_HOLD_OVER_POST_TOLERANCE_PERCENT): read here so a
+        # bad value stops the app at start; services read them with from_environment().
+        try:
+            self.LEDGER_SETTINGS = ledger_settings.from_environment()
+        except ledger_settings.InvalidLedgerSetting as error:
+            raise ConfigError(str(error)) from None
 
 
 class DevelopmentConfig(Config):
