@@ -7,11 +7,13 @@ which gives them the engine itself and empties the tables afterwards.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Engine, bindparam, text
+from sqlalchemy import Connection, Engine, bindparam, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.clock import FixedClock
@@ -29,9 +31,43 @@ def _test_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
+ALLOW_DROP_VARIABLE = "DPLEDGER_TEST_ALLOW_DROP"
+# temporary: helpers' databases (dpledger_h1, dpledger_h2, …), until the lead removes it.
+_HELPERS_DATABASE = re.compile(r"dpledger_h\d+")
+
+
+def refuse_to_wipe(url: str) -> None:
+    """Stop the run before it wipes a database that may be real.
+
+    The suite drops the PostgreSQL schema it is given and empties every table, so the
+    database (for SQLite, the file) must say in its name that it is for tests, unless
+    ``DPLEDGER_TEST_ALLOW_DROP=1``.
+    """
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite":
+        if database in ("", ":memory:"):
+            return
+        database = Path(database).name
+    if (
+        "test" in database.lower()
+        or _HELPERS_DATABASE.fullmatch(database)
+        or os.environ.get(ALLOW_DROP_VARIABLE) == "1"
+    ):
+        return
+    pytest.exit(
+        f"refusing to run the tests on {parsed.render_as_string(hide_password=True)}: the "
+        f"suite drops its schema and empties every table, and {database!r} has no 'test' "
+        f"in its name. Point DATABASE_URL at a test database (make test runs on "
+        f"<name>_test by itself), or set {ALLOW_DROP_VARIABLE}=1 to wipe this one.",
+        returncode=4,
+    )
+
+
 @pytest.fixture(scope="session")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     url = _test_url(tmp_path_factory)
+    refuse_to_wipe(url)
     engine = (
         make_engine(url, pool_size=10, max_overflow=80) if "postgresql" in url else make_engine(url)
     )
