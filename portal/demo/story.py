@@ -40,7 +40,10 @@ def enrol_story(people: Enrolment, starts_on: date, review_on: date) -> Story:
     per_period: dict[str, int] = {}
 
     def person(ref: str, name: str, born: date) -> Person:
-        return people.register_person(ref, name, date_of_birth=born)
+        # Each has an email address on file, for the council's notices (the same address
+        # as their demo sign-in, where they have one).
+        email = name.lower().replace(" ", ".") + "@example.org"
+        return people.register_person(ref, name, date_of_birth=born, email=email)
 
     def plan(
         key: str,

@@ -147,7 +147,8 @@ class TestMerchantCategories:
         assert mcc.plan_category("4121") is PlanCategory.TRANSPORT  # by range
         assert mcc.plan_category("8050") is PlanCategory.AGENCY_CARE
         assert mcc.plan_category("7995") is None  # gambling is never in a plan
-        assert mcc.plan_category("5411") is None
+        # Supermarkets count as wellbeing (ledger/categories.py says why): one map for all.
+        assert mcc.plan_category("5411") is PlanCategory.WELLBEING
         assert mcc.plan_category(None) is None
 
     def test_blocked_by_default(self) -> None:

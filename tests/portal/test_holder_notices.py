@@ -12,9 +12,10 @@ from sqlalchemy import select
 from ledger.card_payments import CardPayments
 from ledger.models import Plan
 from monitoring import advocacy
-from monitoring.clawback import Clawbacks
+from monitoring.clawback import Clawbacks, record_sent_notices
 from monitoring.models import AuditEntry, ClawbackProposal, Notification
-from tests.monitoring.fakes import RecordingProvider
+from monitoring.notifications import dispatch
+from tests.monitoring.fakes import RecordingProvider, RecordingSender
 from tests.portal import portal_support as support
 from tests.portal.portal_support import Web, csrf_token, page_text, parse_page, signed_in
 
@@ -52,6 +53,10 @@ def _recovery_notice(web: Web) -> tuple[int, int]:
             reason="Vivian manages her own affairs",
         )
         claw.approve(proposal.id, officer="senior.officer@example.org", reason="Checked")
+        # The notifications job emails the notice; the window opens once it is sent.
+        dispatch(session, web.clock, RecordingSender())
+        assert record_sent_notices(session, web.clock) == 1
+        session.refresh(proposal)
         assert proposal.respond_by == RESPOND_BY
         session.commit()
         notice_id = session.execute(

@@ -15,11 +15,12 @@ from sqlalchemy import select
 from ledger.card_payments import CardPayments
 from ledger.models import Plan
 from monitoring import advocacy
-from monitoring.clawback import Clawbacks
+from monitoring.clawback import Clawbacks, record_sent_notices
 from monitoring.flags import Hit, Triage, raise_flags
 from monitoring.models import DismissReason, Flag, Severity, SuggestedAction
+from monitoring.notifications import dispatch
 from monitoring.settings import load_settings
-from tests.monitoring.fakes import RecordingProvider
+from tests.monitoring.fakes import RecordingProvider, RecordingSender
 from tests.portal import portal_support as support
 from tests.portal.portal_support import Web, page_text, parse_page, signed_in, text_of
 
@@ -78,7 +79,7 @@ def _plan_of(web: Web, reference: str) -> int:
 
 def _propose(web: Web, when: datetime, reference: str, amount: int, *, approve: bool) -> int:
     """Load a surplus onto the person's budget, propose recovering ``amount`` of it and,
-    if asked, approve it (which tells the holder)."""
+    if asked, approve it and send the holder's notice."""
     web.clock.current = when
     plan_id = _plan_of(web, reference)
     with web.session() as session:
@@ -101,6 +102,9 @@ def _propose(web: Web, when: datetime, reference: str, amount: int, *, approve: 
                 reason="Manages their own affairs",
             )
             claw.approve(proposal.id, officer=OFFICER, reason="Checked")
+            # The notifications job emails the notice, which opens the response window.
+            dispatch(session, web.clock, RecordingSender())
+            assert record_sent_notices(session, web.clock) == 1
         session.commit()
         return proposal.id
 
