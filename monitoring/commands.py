@@ -27,11 +27,11 @@ from ledger.db import make_engine, make_session_factory, unit_of_work
 from ledger.ports import CardProviderCommands
 from monitoring.models import Flag, MonitorWatermark
 from monitoring.monitors import ALL_MONITORS
-from monitoring.notifications import sender_from_environment
+from monitoring.notifications import Sender, sender_from_environment
 from monitoring.provider import LoggingCardProvider, UnfinishedCommands
 from monitoring.repositories import flags as flags_repo
 from monitoring.runner import MonitorResult, run_all, run_monitor
-from monitoring.scheduler import Job
+from monitoring.scheduler import Job, default_jobs
 
 ProviderFactory = Callable[[Session], CardProviderCommands]
 RetryFactory = Callable[[Session], UnfinishedCommands]
@@ -60,6 +60,15 @@ def use_provider_command_retry(factory: RetryFactory) -> None:
     ``retry_unfinished``), for the scheduler's ``provider_commands`` job."""
     global _retry_factory
     _retry_factory = factory
+
+
+def configured_jobs(sender: Sender | None = None) -> list[Job]:
+    """Every job of ``dpledger scheduler``: monitoring's own, over the card provider and
+    command retry the composition root configured, and the jobs it added (``use_jobs``).
+    The scheduler inside the web app (``dpledger serve --with-scheduler``) runs the same."""
+    retry_for = _retry_for if _retry_factory is not None else None
+    own = default_jobs(_provider_for, sender or sender_from_environment(), retry_for=retry_for)
+    return own + _extra_jobs
 
 
 def _retry_for(session: Session) -> UnfinishedCommands:
@@ -198,7 +207,7 @@ def scheduler_command(
     Start one on each machine if you like: a lease in the database makes sure only one
     runs jobs at a time, and another takes over within a minute if it stops.
     """
-    from monitoring.scheduler import JobRunner, Lease, build, default_jobs, new_holder_id
+    from monitoring.scheduler import JobRunner, Lease, build, new_holder_id
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if _provider_factory is None:
@@ -208,9 +217,7 @@ def scheduler_command(
         click.echo("notifications: no SMTP configured (DPLEDGER_SMTP_HOST), messages are logged")
     if _retry_factory is None:
         click.echo("provider commands: failed ones are not sent again (no retry configured)")
-    retry_for = _retry_for if _retry_factory is not None else None
-    own = default_jobs(_provider_for, sender, retry_for=retry_for)
-    jobs = _with_intervals(own + _extra_jobs, every)
+    jobs = _with_intervals(configured_jobs(sender), every)
     if show_jobs:
         for job in jobs:
             click.echo(f"{job.name:32} {_schedule_words(job)}")

@@ -11,7 +11,12 @@ from adapters.commands import import_command, inbox_group
 from ledger.clock import SystemClock
 from ledger.commands import ledger_group
 from ledger.db import database_url, make_engine, make_session_factory, unit_of_work
-from monitoring.commands import monitors_group, scheduler_command, use_card_provider
+from monitoring.commands import (
+    monitors_group,
+    scheduler_command,
+    use_card_provider,
+    use_provider_command_retry,
+)
 from portal.api.commands import api_group, clients_group
 from portal.auth.commands import users_group
 from portal.ops.logs import configure_logging_from_env
@@ -35,7 +40,10 @@ def _use_card_provider() -> None:
     from portal.providers import ProviderSettings, provider_factory
 
     settings = ProviderSettings.from_env(os.environ.get("DPLEDGER_ENV", "development"))
-    use_card_provider(provider_factory(settings, SystemClock()))
+    factory = provider_factory(settings, SystemClock())
+    use_card_provider(factory)
+    # The scheduler's provider_commands job sends again what the provider did not take.
+    use_provider_command_retry(factory)
 
 
 def _use_adapter_jobs() -> None:

@@ -79,7 +79,9 @@ class ProviderSettings:
         )
 
 
-def provider_factory(settings: ProviderSettings, clock: Clock) -> ProviderFactory:
+def provider_factory(
+    settings: ProviderSettings, clock: Clock
+) -> Callable[[Session], OutboundCommands]:
     """``session -> CardProviderCommands``: the adapters' outbound commands over the
     configured clients. Stripe's and Marqeta's clients are built once and shared; the
     simulated provider keeps no state worth sharing, so it is made per session."""
@@ -103,7 +105,7 @@ def provider_factory(settings: ProviderSettings, clock: Clock) -> ProviderFactor
             )
         )
 
-    def for_session(session: Session) -> CardProviderCommands:
+    def for_session(session: Session) -> OutboundCommands:
         clients = dict(shared)
         if settings.simulated:
             from adapters.simulated import SimulatedProvider

@@ -7,7 +7,6 @@ holds the lease does. Production runs ``dpledger scheduler`` on its own.
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,9 +16,8 @@ from sqlalchemy import Engine
 
 from ledger.clock import Clock, SystemClock
 from ledger.db import make_engine, make_session_factory
-from monitoring.notifications import sender_from_environment
-from monitoring.scheduler import Job, JobRunner, Lease, build, default_jobs, new_holder_id
-from portal.providers import ProviderSettings, provider_factory
+from monitoring.commands import configured_jobs
+from monitoring.scheduler import Job, JobRunner, Lease, build, new_holder_id
 
 
 @dataclass
@@ -52,8 +50,9 @@ def start_scheduler_thread(
     engine = make_engine(database_url)
     factory = make_session_factory(engine)
     if jobs is None:
-        settings = ProviderSettings.from_env(os.environ.get("DPLEDGER_ENV", "development"))
-        jobs = default_jobs(provider_factory(settings, clock), sender_from_environment())
+        # The same jobs as `dpledger scheduler`, over what the composition root
+        # (portal/cli.py) configured: card provider, command retry, inbox replay.
+        jobs = configured_jobs()
     lease = Lease(factory, clock, new_holder_id(), ttl=timedelta(seconds=lease_seconds))
     scheduler = build(JobRunner(factory, clock, lease), jobs, renew_seconds=renew_seconds)
     thread = threading.Thread(target=scheduler.start, name="dpledger-scheduler", daemon=True)
