@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,7 +48,6 @@ from adapters.repositories.cards import CardRef
 from ledger import postings
 from ledger.clock import Clock
 from ledger.errors import DomainError, InvalidAmount, UnknownRecord
-from ledger.models import ReconciliationBreak
 from ledger.money import parse_pounds
 
 COLUMNS = (
@@ -284,17 +283,18 @@ class _Importer:
         if first is None or first.fields != list(COLUMNS):
             self._reject("the first line is not the statement header: " + HEADER)
             return
-        batch: list[_Row] = []
+        batch: list[_Line] = []
         for row in rows:
             if row.number <= resume_after:
                 continue
-            batch.append(row)
+            # Read at once: the batch keeps what each line says, not its fields.
+            batch.append(_Line(row.number, row.text, _read(row)))
             if len(batch) >= self.batch_size:
                 self._commit_batch(batch)
                 batch = []
         self._commit_batch(batch, final=True)
 
-    def _commit_batch(self, batch: list[_Row], final: bool = False) -> None:
+    def _commit_batch(self, batch: list[_Line], final: bool = False) -> None:
         counts = _Counts()
         session = self.factory()
         try:
@@ -317,7 +317,7 @@ class _Importer:
     def _apply_batch(
         self,
         session: Session,
-        batch: list[_Row],
+        batch: list[_Line],
         counts: _Counts,
         *,
         careful: bool,
@@ -325,15 +325,14 @@ class _Importer:
         applier = EventApplier(
             session, self.clock, provider=self.provider, cards=lambda t: self._card(session, t)
         )
-        lines = [(row, _read(row)) for row in batch]
-        events = [line for _, line in lines if isinstance(line, CanonicalEvent)]
-        self._cards(session, [line.card_token for _, line in lines if not isinstance(line, str)])
+        self._cards(session, [r.line.card_token for r in batch if not isinstance(r.line, str)])
         if not careful:
-            applier.prepare(events)
+            applier.prepare([r.line for r in batch if isinstance(r.line, CanonicalEvent)])
         # Closing balances change nothing, so a run of them is reconciled in one go, after
         # the lines before it and before the lines after it, as if one by one.
-        run: list[tuple[_Row, ClosingBalance]] = []
-        for row, line in lines:
+        run: list[tuple[_Line, ClosingBalance]] = []
+        for row in batch:
+            line = row.line
             if isinstance(line, str):
                 self._quarantine(session, counts, row, line)
                 continue
@@ -361,7 +360,7 @@ class _Importer:
         counts.problems.sort()
 
     def _apply_line(
-        self, session: Session, applier: EventApplier, row: _Row, line: Line, counts: _Counts
+        self, session: Session, applier: EventApplier, row: _Line, line: Line, counts: _Counts
     ) -> None:
         if isinstance(line, ClosingBalance):
             self._reconcile(session, [(row, line)], counts)
@@ -373,10 +372,10 @@ class _Importer:
             counts.applied += 1
 
     def _reconcile(
-        self, session: Session, run: list[tuple[_Row, ClosingBalance]], counts: _Counts
+        self, session: Session, run: list[tuple[_Line, ClosingBalance]], counts: _Counts
     ) -> None:
         """Reconcile closing balances against the ledger, a few statements for the run."""
-        checked: list[tuple[_Row, ClosingBalance, CardRef]] = []
+        checked: list[tuple[_Line, ClosingBalance, CardRef]] = []
         for row, line in run:
             card = self._card(session, line.card_token)
             if card is None:
@@ -401,6 +400,7 @@ class _Importer:
             with_breaks[day] = statements_repo.cards_with_breaks(
                 session, source, [c.card_id for _, line, c in checked if line.as_of == day], day
             )
+        breaks: list[dict[str, Any]] = []
         for row, line, card in checked:
             on_the_day = balances[line.as_of]
             if card.account_id not in on_the_day:
@@ -415,23 +415,23 @@ class _Importer:
             if ledger_balance == line.balance or card.card_id in with_breaks[line.as_of]:
                 continue
             with_breaks[line.as_of].add(card.card_id)  # once per card and day
-            session.add(
-                ReconciliationBreak(
-                    source=source,
-                    card_id=card.card_id,
-                    account_id=card.account_id,
-                    as_of=line.as_of,
-                    provider_balance=line.balance,
-                    ledger_balance=ledger_balance,
-                    detected_at=self.clock.now(),
-                    detail=(
+            breaks.append(
+                {
+                    "source": source,
+                    "card_id": card.card_id,
+                    "account_id": card.account_id,
+                    "as_of": line.as_of,
+                    "provider_balance": line.balance,
+                    "ledger_balance": ledger_balance,
+                    "detected_at": self.clock.now(),
+                    "detail": (
                         f"closing balance {line.balance}p on the statement, "
                         f"{ledger_balance}p in the ledger at the end of {line.as_of}"
                     ),
-                )
+                }
             )
             counts.breaks += 1
-        session.flush()
+        statements_repo.record_breaks(session, breaks)
 
     def _cards(self, session: Session, tokens: list[str]) -> None:
         """Look up, in a few statements, the cards of a batch not looked up before."""
@@ -452,7 +452,7 @@ class _Importer:
             self.cards[token] = cards_repo.card_ref(session, self.provider, token)
         return self.cards[token]
 
-    def _quarantine(self, session: Session, counts: _Counts, row: _Row, reason: str) -> None:
+    def _quarantine(self, session: Session, counts: _Counts, row: _Line, reason: str) -> None:
         line_number = row.number
         session.add(
             QuarantinedLine(
@@ -470,7 +470,7 @@ class _Importer:
     def _record_progress(
         self,
         session: Session,
-        batch: list[_Row],
+        batch: list[_Line],
         counts: _Counts,
         final: bool,
     ) -> None:
@@ -530,6 +530,14 @@ class _Counts:
         report.balances_checked += self.balances_checked
         report.breaks += self.breaks
         report.problems.extend(self.problems)
+
+
+class _Line(NamedTuple):
+    """One line of a batch: its number and text, and what it says (or why it is bad)."""
+
+    number: int
+    text: str
+    line: Line | str
 
 
 class _Row(NamedTuple):

@@ -338,7 +338,11 @@ class HotPath:
             if text is None:
                 if len(self._times) >= 64:
                     self._times.clear()
-                text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+                if value.tzinfo is UTC:  # nearly always: "+00:00" is all there is to drop
+                    text = value.isoformat(" ", "microseconds")[:26]
+                else:
+                    utc = value.astimezone(UTC).replace(tzinfo=None)
+                    text = utc.isoformat(" ", "microseconds")
                 self._times[value] = text
             return text
         return value

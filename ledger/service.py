@@ -18,7 +18,7 @@ Operations flush through the caller's session and never commit.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -570,4 +570,4 @@ def _positive(amount: int) -> None:
 
 
 def _with(spec: TransferSpec, **changes: Any) -> TransferSpec:
-    return replace(spec, **changes)
+    return spec._replace(**changes)

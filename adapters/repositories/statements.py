@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from adapters.models import QuarantinedLine, StatementImport
@@ -66,3 +67,11 @@ def cards_with_breaks(
             ).scalars()
         )
     return found
+
+
+def record_breaks(session: Session, breaks: Sequence[dict[str, Any]]) -> None:
+    """Insert reconciliation breaks (column values) in one statement: no ORM objects, of
+    which a statement's closing balances can make thousands."""
+    if breaks:
+        table: Table = ReconciliationBreak.__table__  # type: ignore[assignment]
+        session.execute(insert(table), list(breaks))
