@@ -17,6 +17,7 @@ BENCHMARKS = (
     "benchmarks.monitoring",
     "benchmarks.monitor_accuracy",
     "benchmarks.authorisation_http",
+    "benchmarks.portal_pages",
 )
 
 
