@@ -1,5 +1,9 @@
 """Domain errors. Each has a stable machine name (``code``) that the API maps once to
 RFC 9457 problem JSON and the pages map to GOV.UK error summaries.
+
+A card's status is not an error here: ``authorise`` records a decline with the reason
+``card_suspended`` or ``card_closed`` (so a retry gets the same answer), and the facts a
+provider reports are recorded whatever the card's status.
 """
 
 from __future__ import annotations
@@ -33,11 +37,6 @@ class InsufficientFunds(DomainError):
 class AccountClosed(DomainError):
     code = "account_closed"
     title = "The account is closed"
-
-
-class CurrencyMismatch(DomainError):
-    code = "currency_mismatch"
-    title = "The accounts hold different currencies"
 
 
 class SameAccount(DomainError):
@@ -81,16 +80,6 @@ class AlreadyReversed(DomainError):
 class NotReversible(DomainError):
     code = "not_reversible"
     title = "The transfer cannot be reversed"
-
-
-class CardSuspended(DomainError):
-    code = "card_suspended"
-    title = "The card is suspended"
-
-
-class CardClosed(DomainError):
-    code = "card_closed"
-    title = "The card is closed"
 
 
 class InvalidRecord(DomainError):

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ledger import postings
 from ledger.card_payments import CardPayments
 from ledger.checks import check_balances
 from ledger.clock import FixedClock
@@ -23,9 +24,11 @@ from ledger.errors import (
     InvalidRecord,
     NotAHold,
     NotReversible,
+    SameAccount,
     UnknownRecord,
 )
 from ledger.models import Account, AccountKind, Card, CardStatus, Phase, Transfer, TransferCode
+from ledger.postings import TransferSpec
 from ledger.repositories import accounts as accounts_repo
 from tests import factories
 
@@ -123,9 +126,11 @@ def test_authorise_places_a_hold_that_reserves_funds(session, clock, ledger):
 
 def test_authorise_declines_with_a_reason_and_writes_no_transfer(session, clock, ledger):
     _, budget, card = factories.budget_with_card(session, clock, loaded=1000)
+    before = count_transfers(session)
     result = ledger.authorise(card.id, 1001, source="test", key="a-big")
     assert not result.approved and result.decline_reason == "insufficient_funds"
     assert result.hold_id is None
+    assert count_transfers(session) == before
     assert ledger.balances(budget.id).available == 1000
 
 
@@ -137,9 +142,16 @@ def test_authorise_declines_a_blocked_card(session, clock, ledger, status, reaso
     _, budget, card = factories.budget_with_card(session, clock, loaded=10000)
     card.status = status
     session.flush()
+    before = count_transfers(session)
+    # A decision, not an error: recorded with its reason, so a retry stays declined.
     result = ledger.authorise(card.id, 100, source="test", key=f"blocked-{status}")
     assert (result.approved, result.decline_reason) == (False, reason)
+    assert count_transfers(session) == before
     assert ledger.balances(budget.id).available == 10000
+    card.status = CardStatus.ACTIVE
+    session.flush()
+    again = ledger.authorise(card.id, 100, source="test", key=f"blocked-{status}")
+    assert (again.approved, again.decline_reason) == (False, reason)
 
 
 def test_a_declined_authorisation_stays_declined_on_retry(session, clock, ledger):
@@ -385,6 +397,25 @@ def test_a_hold_cannot_be_reversed(session, clock, ledger):
     hold = ledger.authorise(card.id, 600, source="test", key="a").hold_id
     with pytest.raises(NotReversible):
         ledger.reverse(hold, source="test", key="rev")
+
+
+def test_a_transfer_from_an_account_to_itself_is_refused(session, clock, ledger):
+    _, budget, _ = factories.budget_with_card(session, clock, loaded=1000)
+    before = count_transfers(session)
+    with pytest.raises(SameAccount) as refused:
+        postings.post(
+            session,
+            source="test",
+            key="to-itself",
+            request={"op": "to_itself"},
+            build=lambda: [TransferSpec(budget.id, budget.id, 100, TransferCode.POT_ALLOCATION)],
+            effective_at=clock.now(),
+            created_at=clock.now(),
+        )
+    assert refused.value.code == "same_account"
+    assert count_transfers(session) == before
+    assert ledger.balances(budget.id).posted == 1000
+    balances_ok(session)
 
 
 def test_closed_account_takes_no_new_postings(session, clock, ledger):
