@@ -197,7 +197,7 @@ def test_an_officer_triages_suspends_and_proposes_and_a_senior_officer_approves(
     approve.get_by_label("Reason").fill("Checked the calculation: well over eight weeks")
     submit(page, approve_button)
     ready(page, re.compile(rf"^Clawback {proposal.id}: £"))
-    assert "The clawback was approved and the holder told." in banner(page)
+    assert "The clawback was approved and the holder's notice queued." in banner(page)
     (approved,) = proposals(portal)
     assert approved.approved_by == SENIOR
     assert approved.status in (ClawbackStatus.APPROVED, ClawbackStatus.HOLDER_NOTIFIED)
