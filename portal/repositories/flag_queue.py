@@ -3,15 +3,21 @@
 A page of the queue is two statements whatever the number of flags, each with a bounded
 cost (flags with the person they concern are joined, never fetched per row):
 
-1. Which flags match, up to ``COUNT_LIMIT + 1`` and in no order. Unordered, the database
-   uses the most selective index for the filters (the partial indexes over open flags,
-   and those led by status, then assignee or monitor: ``monitoring.models.flags``), so a
-   filter that matches few flags, or none, costs little.
-2. The page. When at most ``COUNT_LIMIT`` match, they are all known: the page orders
-   those (by primary key). When more match, the page is read in the sort's order from
-   an index that holds it (by SLA due or by when raised, over open flags or within a
-   status), stopping once the page is full; most severe first is one index range per
-   severity, merged (a ``CASE`` in ``ORDER BY`` would sort every open flag).
+1. How many flags match, counted up to ``COUNT_LIMIT + 1`` in no order. Unordered, the
+   database uses the most selective index for the filters (the partial indexes over open
+   flags, and those led by status, then assignee or monitor: ``monitoring.models.flags``),
+   so a filter that matches few flags, or none, costs little.
+2. The page. When at most ``COUNT_LIMIT`` match, the page orders those, found again the
+   same way (the matching flags in no order, up to the limit, as a subquery: its
+   ``LIMIT`` keeps the database from walking an ordered index past the flags that do not
+   match). When more match, the page is read in the sort's order from an index that
+   holds it (by SLA due or by when raised, over open flags or within a status), stopping
+   once the page is full; most severe first is one index range per severity, merged (a
+   ``CASE`` in ``ORDER BY`` would sort every open flag).
+
+Both statements' text depends only on which filters are set, never on how many flags
+match, so the database driver prepares each once (sending a thousand ids back as
+parameters cost more than the rest of the page put together).
 
 Paging is by offset, bounded: at most ``COUNT_LIMIT`` flags are reachable, and the page
 asks officers to narrow the filters beyond that.
@@ -25,7 +31,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from ledger.models import Person
@@ -117,18 +123,22 @@ def queue_page(
     """Page ``number`` (moved into the pages there are) of the queue, and how many flags
     match (see the module docstring)."""
     conditions = _conditions(filters, now)
-    # Which flags match, up to the limit and in no order: the database picks the most
+    # How many match, up to the limit and in no order: the database picks the most
     # selective index for the filters, so a filter that matches few flags costs little.
-    matched = list(
-        session.execute(select(Flag.id).where(*conditions).limit(COUNT_LIMIT + 1)).scalars()
-    )
-    pages = max(1, -(-min(len(matched), COUNT_LIMIT) // size))
+    found = select(Flag.id).where(*conditions).limit(COUNT_LIMIT + 1).subquery()
+    matching = session.execute(select(func.count()).select_from(found)).scalar_one()
+    pages = max(1, -(-min(matching, COUNT_LIMIT) // size))
     number = min(max(number, 1), pages)
     offset = (number - 1) * size
     limit = min(size, COUNT_LIMIT - offset)  # the last page stops at the limit
-    if len(matched) <= COUNT_LIMIT:
-        # All of them are known: order those (by primary key, a thousand at most).
-        flags = select(*_COLUMNS, _rank().label("rank")).where(Flag.id.in_(matched)).subquery()
+    if matching <= COUNT_LIMIT:
+        # A thousand at most: order all of them, found in no order as above.
+        flags = (
+            select(*_COLUMNS, _rank().label("rank"))
+            .where(*conditions)
+            .limit(COUNT_LIMIT + 1)
+            .subquery()
+        )
     elif sort is QueueSort.SEVERITY:
         flags = _by_severity(
             _conditions(filters, now, severity=False), filters.severities, offset + limit
@@ -154,8 +164,7 @@ def queue_page(
         .outerjoin(Person, Person.id == page.c.person_id)
         .order_by(*_order(sort, page.c))
     ).all()
-    found = [QueueRow(**row._asdict()) for row in rows]
-    return QueuePage(found, len(matched), number, pages)
+    return QueuePage([QueueRow(**row._asdict()) for row in rows], matching, number, pages)
 
 
 def _rank() -> ColumnElement[int]:
