@@ -15,6 +15,7 @@ one pipeline, and what it reads is asked for in as few statements as the locking
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
@@ -73,23 +74,13 @@ _SQL = {
 }
 
 
-# PostgreSQL's many-row forms, from one array parameter per column.
-_PG_COLUMN_TYPES = {
-    "id": "bigint",
-    "debit_account_id": "integer",
-    "credit_account_id": "integer",
-    "amount": "bigint",
-    "pending_id": "bigint",
-    "reverses_id": "bigint",
-    "effective_at": "timestamptz",
-    "created_at": "timestamptz",
-    "card_id": "integer",
-    "inbound_event_id": "bigint",
-}
+# PostgreSQL's many-row forms. Transfers come as one JSON document (the json module
+# writes it in C; psycopg's array dumpers loop in Python, and executemany runs the
+# statement once a row on the server); totals as one array per column.
 _PG_INSERT_TRANSFERS = (
-    f"INSERT INTO transfers ({', '.join(_TRANSFER_COLUMNS)}) SELECT * FROM unnest("  # noqa: S608
-    + ", ".join(f"%s::{_PG_COLUMN_TYPES.get(c, 'text')}[]" for c in _TRANSFER_COLUMNS)
-    + ")"
+    f"INSERT INTO transfers ({', '.join(_TRANSFER_COLUMNS)}) "  # noqa: S608
+    f"SELECT {', '.join(_TRANSFER_COLUMNS)} "
+    "FROM json_populate_recordset(NULL::transfers, %s::json)"
 )
 _PG_UPDATE_TOTALS = (
     "UPDATE accounts AS a SET debits_pending = v.dp, debits_posted = v.d_p, "
@@ -245,6 +236,13 @@ class HotPath:
             self.cursor.executemany(self.sql["update_totals"], params)
 
     def insert_transfers(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if len(rows) > 1 and self.dialect == "postgresql":
+            # Enums are str, so JSON has their values; times are written as ISO 8601
+            # with their offset, as timestamptz reads them.
+            for start in range(0, len(rows), 5000):
+                document = json.dumps(rows[start : start + 5000], default=_iso_time)
+                self.cursor.execute(_PG_INSERT_TRANSFERS, [document])
+            return
         timestamp = self._timestamp
         values = [
             (
@@ -275,14 +273,6 @@ class HotPath:
         ]
         if len(values) == 1:
             self.cursor.execute(self.insert_sql, values[0])
-        elif values and self.dialect == "postgresql":
-            # One statement per few thousand rows, each column an array: the server
-            # plans and runs it once instead of once a row.
-            for start in range(0, len(values), 5000):
-                chunk = values[start : start + 5000]
-                self.cursor.execute(
-                    _PG_INSERT_TRANSFERS, [list(c) for c in zip(*chunk, strict=True)]
-                )
         elif values:
             self.cursor.executemany(self.insert_sql, values)
 
@@ -346,6 +336,13 @@ class HotPath:
                 self._times[value] = text
             return text
         return value
+
+
+def _iso_time(value: object) -> str:
+    """What ``json.dumps`` cannot write itself in a transfer: its aware times."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a column value of a transfer")
 
 
 @contextmanager
