@@ -39,10 +39,10 @@ def card_page(session: Session, clock: Clock, person_id: int, card_id: int) -> C
     card = holder_cards.card_for_viewer(session, person_id, card_id)
     if card is None:
         return None
-    balances = Ledger(session, clock).balances(card.account_id)
+    balances = card.balances
     if not shows_budget(card):
         return CardPage(card, balances, [], None, False)
-    plan = plans.active_plan(session, card.budget_account_id)
+    plan = plans.active_plan(session, card.budget_account_id, lines=False)
     return CardPage(
         card,
         balances,
@@ -101,7 +101,7 @@ def statement_periods(
     card = holder_cards.card_for_viewer(session, person_id, card_id)
     if card is None:
         return None
-    plan = plans.active_plan(session, card.budget_account_id)
+    plan = plans.active_plan(session, card.budget_account_id, lines=False)
     periods = periods_so_far(plan, london_today(clock)) if plan is not None else []
     return StatementsPage(card, periods)
 

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ledger.models import Account, AccountKind, Card, CardKind, CardStatus, CompanionPot, Person
+from ledger.service import Balances
 
 
 class Relation(StrEnum):
@@ -38,10 +39,23 @@ class CardView:
     available: int
     pending: int
     posted: int
+    pending_credits: int
 
     @property
     def is_companion(self) -> bool:
         return self.kind is CardKind.COMPANION
+
+    @property
+    def balances(self) -> Balances:
+        """The balances of the account the card draws on, as read with the card (the
+        running totals ``Ledger.balances`` reads, without asking again)."""
+        return Balances(
+            account_id=self.account_id,
+            posted=self.posted,
+            available=self.available,
+            pending_debits=self.pending,
+            pending_credits=self.pending_credits,
+        )
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,7 @@ def _card_rows(session: Session, person_id: int, card_id: int | None = None) -> 
             Account.credits_posted,
             Account.debits_posted,
             Account.debits_pending,
+            Account.credits_pending,
         )
         .join(holder, holder.id == Card.holder_id)
         .join(Account, Account.id == Card.account_id)
@@ -103,6 +118,7 @@ def _row(person_id: int, r: Any) -> CardView:
         available=r[11] - r[12] - r[13],
         pending=r[13],
         posted=r[11] - r[12],
+        pending_credits=r[14],
     )
 
 

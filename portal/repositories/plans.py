@@ -23,19 +23,19 @@ SPEND_CODES = (
 RETURN_CODES = (TransferCode.REFUND, TransferCode.REVERSAL)
 
 
-def active_plan(session: Session, budget_account_id: int) -> Plan | None:
-    """The active plan funding the budget (the latest, if more than one), with its lines."""
-    return (
-        session.execute(
-            select(Plan)
-            .where(Plan.budget_account_id == budget_account_id, Plan.status == PlanStatus.ACTIVE)
-            .order_by(Plan.starts_on.desc(), Plan.id.desc())
-            .options(selectinload(Plan.lines))
-            .limit(1)
-        )
-        .scalars()
-        .first()
+def active_plan(session: Session, budget_account_id: int, *, lines: bool = True) -> Plan | None:
+    """The active plan funding the budget (the latest, if more than one), with its lines
+    read too unless ``lines`` is false (a page that shows only the plan's dates and budget
+    saves a statement)."""
+    query = (
+        select(Plan)
+        .where(Plan.budget_account_id == budget_account_id, Plan.status == PlanStatus.ACTIVE)
+        .order_by(Plan.starts_on.desc(), Plan.id.desc())
+        .limit(1)
     )
+    if lines:
+        query = query.options(selectinload(Plan.lines))
+    return session.execute(query).scalars().first()
 
 
 def budget_family(session: Session, budget_account_id: int) -> list[int]:
