@@ -140,6 +140,8 @@ class ReviewRequestForm(FlaskForm):  # type: ignore[misc]
         widget=GovDateInput(),
         description="Leave empty for 28 days from today. For example, 27 5 2026",
     )
+    # The flag the review is asked for from, if any (its history records the request).
+    flag = HiddenField(validators=[Length(max=19)])
     submit = SubmitField("Request the review", widget=GovSubmitInput())
 
 
@@ -369,3 +371,28 @@ class NoticeSentForm(_OnClawbackPage):
 class ReasonOnlyForm(_OnClawbackPage):
     reason = reason_field()
     submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+# -- a review's decision ----------------------------------------------------------------------
+# The review's page shows the advocacy forms above (AdvocacyForm, AppointAdvocateForm) and
+# this one, each with its prefix, as the clawback page does.
+
+
+class DecideReviewForm(_OnClawbackPage):
+    outcome = StringField(
+        "What was decided?",
+        widget=GovTextArea(),
+        filters=[strip],
+        description="The outcome of the review, in words the person would understand. For "
+        "example: the plan stays as it is; or, two more hours of homecare a week from 1 May.",
+        validators=[
+            DataRequired("Enter what was decided"),
+            Length(max=REASON_MAX, message=f"Enter {REASON_MAX} characters or fewer"),
+        ],
+    )
+    urgent = BooleanField(
+        "Urgent: decide now without waiting for an independent advocate",
+        widget=GovCheckboxInput(),
+    )
+    reason = reason_field("Why was this decided?")
+    submit = SubmitField("Record the decision", widget=GovSubmitInput())

@@ -15,7 +15,7 @@ from ledger.money import format_pence
 from monitoring.actions import EmergencySupport
 from monitoring.dates import today
 from monitoring.life_events import LifeEvents
-from monitoring.models import EmergencyLoad, LifeEvent
+from monitoring.models import EmergencyLoad, Flag, LifeEvent
 from portal.app import clock, db_session
 from portal.auth.access import signed_in_user
 from portal.errors import attempt
@@ -31,6 +31,7 @@ from portal.officer.action_forms import (
 from portal.officer.common import officer_actions, officer_name, status_code
 from portal.officer.records import log_record_view, open_person_record
 from portal.officer.views import officer_pages
+from portal.repositories import flag_records
 from portal.repositories import officer_records as records_repo
 from portal.repositories import people as people_repo
 
@@ -68,12 +69,19 @@ def plan_label(plan: Plan) -> str:
 
 @officer_pages.route("/people/<int:person_id>/review", methods=["GET", "POST"])
 def request_review(person_id: int) -> Page:
+    """Ask for an unplanned review of one of the person's plans; from a flag about them
+    (``?flag=``), the flag's history records it and its plan is chosen to start with."""
     person = _person(person_id)
     plans = records_repo.plans_of(db_session(), person.id)
     form = ReviewRequestForm()
     form.plan.choices = choices([(str(p.id), plan_label(p)) for p in plans])
-    if len(plans) == 1 and not form.is_submitted():
-        form.plan.data = str(plans[0].id)
+    flag = _flag_of(person, form.flag.data if form.is_submitted() else request.args.get("flag"))
+    if not form.is_submitted():
+        form.flag.data = str(flag.id) if flag is not None else ""
+        flag_plan = flag.subject_id if flag is not None and flag.subject_type == "plan" else None
+        about = [p for p in plans if p.id == flag_plan]
+        if about or len(plans) == 1:
+            form.plan.data = str((about or plans)[0].id)
     if form.validate_on_submit():
         due_by: date | None = form.due_by.data
         if due_by is not None and due_by < today(clock()):
@@ -83,15 +91,34 @@ def request_review(person_id: int) -> Page:
                 form,
                 lambda: officer_actions().request_review(
                     int(form.plan.data), officer=officer_name(), reason=form.reason.data,
-                    due_by=due_by,
+                    due_by=due_by, flag_id=flag.id if flag is not None else None,
                 ),
             )  # fmt: skip
             if review is not None:
                 flash(f"An unplanned review was requested, due by {london_date(review.due_by)}.")
+                if flag is not None:
+                    return redirect(url_for(".review", review_id=review.id))
                 return redirect(url_for(".person", person_id=person.id))
     return _render(
-        "officer/people/review.html", person, status_code(bool(form.errors)), form=form, plans=plans
+        "officer/people/review.html",
+        person,
+        status_code(bool(form.errors)),
+        form=form,
+        plans=plans,
+        flag=flag,
     )
+
+
+def _flag_of(person: Person, given: str | None) -> Flag | None:
+    """The flag a review is asked for from: none when not given; one about someone else,
+    or none at all, is not found (404)."""
+    if not given:
+        return None
+    known = given.isdigit() and len(given) < 19
+    flag = flag_records.get(db_session(), int(given)) if known else None
+    if flag is None or flag.person_id != person.id:
+        abort(404)
+    return flag
 
 
 # -- a life event -------------------------------------------------------------------------------

@@ -23,6 +23,6 @@ def start() -> str:
 
 
 # Each module adds its routes to ``officer_pages``.
-from portal.officer import approvals, cards, clawbacks, people  # noqa: E402
+from portal.officer import approvals, cards, clawbacks, people, reviews  # noqa: E402
 
-__all__ = ["approvals", "cards", "clawbacks", "officer_pages", "people"]
+__all__ = ["approvals", "cards", "clawbacks", "officer_pages", "people", "reviews"]

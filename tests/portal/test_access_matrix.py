@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from ledger.models import Plan
+from monitoring.actions import OfficerActions
 from monitoring.flags import Hit, raise_flags
-from monitoring.models import FlagNote, Severity
+from monitoring.models import AdvocacyNeed, FlagNote, Severity
 from monitoring.settings import MonitoringSettings
+from tests.monitoring.fakes import RecordingProvider
 from tests.portal import portal_support as support
 from tests.portal.portal_support import Web, csrf_token, parse_page, signed_in
 
@@ -180,6 +182,43 @@ def test_a_flags_page_and_its_actions(web: Web, role: str) -> None:
         assert (page.status_code, note.status_code, notes) == (302, 302, [])
     else:
         assert (page.status_code, note.status_code, notes) == (403, 403, [])
+        assert "Margaret Hughes" not in page.get_data(as_text=True)
+    if page.status_code != 302:
+        parse_page(page)
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_a_review_page_and_its_actions(web: Web, role: str) -> None:
+    """Officers see a review, answer its advocacy question and follow a flag to it;
+    holders and admins get 403 and change nothing; a signed-out visitor signs in first."""
+    margaret = web.world.people["DEMO-0003"]
+    with web.session() as session:
+        hit = Hit("m.rule", "plan", _plan(web), "k", Severity.LOW, "A flag", "Why", margaret)
+        (flag,) = raise_flags(session, web.clock, MonitoringSettings(), "m", [hit]).flag_ids
+        review = OfficerActions(session, web.clock, RecordingProvider()).request_review(
+            _plan(web), officer="o@example.org", reason="Spending stopped", flag_id=flag
+        )
+        session.commit()
+    client = signed_in(web, ROLES[role][0])
+    page = client.get(f"/officer/reviews/{review.id}")
+    from_flag = client.get(f"/officer/reviews/from-flag/{flag}")
+    start = {"anonymous": "/sign-in", "admin": "/admin/users"}.get(role)
+    token = csrf_token(client, start or ("/officer/" if role in OFFICERS else "/cards"))
+    answer = {"substantial_difficulty": "no", "appropriate_person": "yes", "advocacy_note": "n"}
+    advocacy = client.post(
+        f"/officer/reviews/{review.id}/advocacy",
+        data={"csrf_token": token, **{f"advocacy-{k}": v for k, v in answer.items()}},
+    )
+    with web.session() as session:
+        needs = session.execute(select(AdvocacyNeed.id)).all()
+    statuses = (page.status_code, from_flag.status_code, advocacy.status_code)
+    if role in OFFICERS:
+        assert (statuses, len(needs)) == ((200, 302, 302), 1)
+        assert from_flag.headers["Location"] == f"/officer/reviews/{review.id}"
+    elif role == "anonymous":
+        assert (statuses, needs) == ((302, 302, 302), [])
+    else:
+        assert (statuses, needs) == ((403, 403, 403), [])
         assert "Margaret Hughes" not in page.get_data(as_text=True)
     if page.status_code != 302:
         parse_page(page)
