@@ -101,7 +101,7 @@ _TIMESTAMPS = ("effective_at", "created_at")
 
 
 def _rows(session: Session, batch: int = 5000) -> Iterator[dict[str, Any]]:
-    """Every transfer in id order, as read; ``_readable`` checks and parses a row."""
+    """Every transfer in id order, as read; ``_unreadable`` checks and parses a row."""
     table = Transfer.__table__
     columns = [
         type_coerce(table.c[name], String()).label(name)
