@@ -13,7 +13,7 @@ Every posting, in one database transaction:
 
 It flushes through the caller's session and never commits: the caller owns the unit
 of work. The head row and the account rows read under its lock are cached for the rest
-of the transaction (dropped whenever any transaction or savepoint ends).
+of the transaction (dropped when it ends, or when it or a savepoint is rolled back).
 
 Few statements per posting: the first posting of a transaction locks the head and looks
 up its key together; a card's account is read with the council's system accounts; what
@@ -395,10 +395,19 @@ def _take_head(session: Session, key: tuple[str, str] | None) -> _Cache:
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_cache(session: Session, transaction: SessionTransaction) -> None:
-    # The end of the transaction or of a savepoint (released or rolled back) may make the
-    # cache stale. The ORM's internal subtransactions (one per flush) do not.
-    if transaction.nested or transaction.parent is None:
+    # The end of the transaction ends the head lock. A savepoint released keeps what the
+    # cache knows: its postings stand (and were written before it was released, see
+    # _write_before_commit), and the lock stays with the transaction. A savepoint rolled
+    # back is handled by _forget_cache_on_rollback.
+    if transaction.parent is None:
         session.info.pop(_CACHE_KEY, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_cache_on_rollback(session: Session) -> None:
+    # A rollback (of the transaction or of a savepoint) undoes postings the cache counts,
+    # and on PostgreSQL a savepoint rolled back releases a head lock taken inside it.
+    session.info.pop(_CACHE_KEY, None)
 
 
 @event.listens_for(Session, "before_flush")

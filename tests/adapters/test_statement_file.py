@@ -401,3 +401,37 @@ def test_a_transaction_also_sent_by_webhook_has_one_effect(
     assert "idempotency_conflict" in report.problems[0][1]
     assert Ledger(session, clock).balances(budget.id).posted == 100_000 - 1_234 - 100 - 200
     assert verify_chain(session).ok
+
+
+def test_lines_settling_holds_in_savepoints_mix_with_the_batch(
+    session: Session, clock: FixedClock, tmp_path: Path
+) -> None:
+    budget, card = _card(session, clock)
+    _other_budget, other = _card(session, clock)
+    sim = SimulatedProvider(session, clock)
+    pid, answer = sim.purchase(card.provider_card_token, 2_500)
+    other_pid, other_answer = sim.purchase(other.provider_card_token, 1_000)
+    assert answer["approved"] and other_answer["approved"]
+    t = card.provider_card_token
+    path = _write(
+        tmp_path,
+        [
+            f"CARD_PAYMENT,m1,{t},2026-04-06T08:00:00Z,1.00,GBP,Shop,5411,,,,,",
+            f"CARD_PAYMENT,m2,{t},2026-04-06T08:10:00Z,24.00,GBP,Shop,5411,,,{pid},,",
+            f"CARD_PAYMENT,m3,{t},2026-04-06T08:20:00Z,2.00,GBP,Shop,5411,,,,,",
+            # Another card's authorisation: refused in its savepoint, the rest stands.
+            f"CARD_PAYMENT,m4,{t},2026-04-06T08:30:00Z,5.00,GBP,Shop,5411,,,{other_pid},,",
+            f"CARD_PAYMENT,m5,{t},2026-04-06T08:40:00Z,3.00,GBP,Shop,5411,,,,,",
+            f"LOAD,m6,{t},2026-04-06T09:00:00Z,10.00,GBP,,,Council,L-m6,,,",
+        ],
+    )
+    report = import_statement(_factory(session), path, clock, provider="simulated")
+    assert (report.applied, report.quarantined) == (5, 1), report.problems
+    assert report.problems[0][0] == 5
+    balances = Ledger(session, clock).balances(budget.id)
+    assert (balances.posted, balances.available) == (
+        100_000 - 100 - 2_400 - 200 - 300 + 1_000,
+        100_000 - 100 - 2_400 - 200 - 300 + 1_000,
+    )
+    assert verify_chain(session).ok
+    assert check_balances(session).ok

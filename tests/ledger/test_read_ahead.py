@@ -149,3 +149,29 @@ def test_a_key_read_ahead_as_unused_is_used_once(session: Session, clock: FixedC
     first = ledger.record_clearing(card.id, 100, source="t", key="once")
     assert ledger.record_clearing(card.id, 100, source="t", key="once") == first
     assert ledger.balances(budget.id).posted == 900
+
+
+def test_a_savepoint_released_keeps_its_postings_and_one_rolled_back_forgets_them(
+    session: Session, clock: FixedClock
+) -> None:
+    _, budget, card = factories.budget_with_card(session, clock, loaded=1_000)
+    session.commit()
+    ledger = CardPayments(session, clock)
+    with postings.deferred(session):
+        postings.prefetch_cards(session, [card.id])
+        ledger.record_clearing(card.id, 100, source="t", key="before")
+        postings.write_pending(session)  # a savepoint cannot open while postings wait
+        with session.begin_nested():
+            kept = ledger.record_clearing(card.id, 200, source="t", key="kept")
+        # Released: the cache still knows the head and the totals (nothing read again).
+        assert postings.lock_head(session).head_id == kept[-1].id
+        with pytest.raises(LookupError), session.begin_nested():
+            ledger.record_clearing(card.id, 300, source="t", key="undone")
+            raise LookupError("the line failed after its posting")
+        # Rolled back: the posting is gone, and so is what the cache knew of it (its key
+        # is free again, and its id).
+        again = ledger.record_clearing(card.id, 250, source="t", key="undone")
+        assert again[0].id == kept[-1].id + 1
+    assert ledger.balances(budget.id).posted == 1_000 - 100 - 200 - 250
+    assert verify_chain(session).ok
+    assert check_balances(session).ok
