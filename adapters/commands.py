@@ -24,7 +24,13 @@ _STATUSES = [s.value for s in InboxStatus]
     show_default=True,
     help="The card provider the file comes from (cards are matched by its card tokens).",
 )
-@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100_000))
+@click.option(
+    "--batch-size",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Lines applied and committed together.",
+)
 def import_command(file: Path, provider: str, batch_size: int) -> None:
     """Import a daily statement FILE (CSV, docs/statement-format.md).
 
@@ -79,7 +85,13 @@ def inbox_group() -> None:
 )
 @click.option("--all", "show_all", is_flag=True, help="Every outcome.")
 @click.option("--provider", default=None, help="Only this provider's events.")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Show at most this many events.",
+)
 def inbox_list(statuses: tuple[str, ...], show_all: bool, provider: str | None, limit: int) -> None:
     """List inbox events, newest first: parked ones (with why) and any not yet applied."""
     wanted = None if show_all else [InboxStatus(s) for s in statuses or ("parked", "received")]

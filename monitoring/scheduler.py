@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.clock import Clock
 from ledger.db import unit_of_work
+from ledger.log_context import log_fields, new_run_id
 from ledger.ports import CardProviderCommands
 from monitoring import clawback, holds, notifications, scheduled_loads
 from monitoring.checkpoints import allow_commit_points
@@ -158,6 +159,12 @@ class JobRunner:
         self.lease = lease
 
     def run(self, job: Job) -> JobOutcome:
+        """Run the job once if this process may; every log line written meanwhile (by the
+        job's services too) carries the job's name and a run id of its own."""
+        with log_fields(job=job.name, job_run_id=new_run_id()):
+            return self._run(job)
+
+    def _run(self, job: Job) -> JobOutcome:
         if not self.lease.held:
             return JobOutcome(job.name, False, "not the lease holder")
         holder = self.lease.holder

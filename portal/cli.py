@@ -125,8 +125,8 @@ demo_group.add_command(generate_command)
 
 
 @main.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="The port to listen on.")
 @click.option(
     "--with-scheduler",
     is_flag=True,

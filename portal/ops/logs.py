@@ -3,7 +3,13 @@
 - Production (``DPLEDGER_ENV=production``, or ``LOG_FORMAT=json``): one JSON object per
   line with ``time``, ``level``, ``logger``, ``message``, ``request_id`` and any extra
   fields given to the log call; ``exception`` when there is one.
-- Development: one readable line each, with the request id when there is one.
+- Development: one readable line each, with the request id (or the job's or command's
+  run id) when there is one.
+
+Beside a request's id, a line carries the fields of the work it belongs to
+(``ledger.log_context``): ``run_id`` for every line of a ``dpledger`` command (set here,
+when the command line configures logging), and ``job`` and ``job_run_id`` for every line
+written while a scheduler job runs (set by ``monitoring.scheduler``).
 
 Every line goes through ``Redact`` first: a run of 12 to 19 digits (spaces or dashes
 allowed between them, as card numbers are written) keeps only its last four, and an
@@ -26,6 +32,8 @@ from typing import Any
 
 from flask import g, has_request_context
 
+from ledger.log_context import current_fields, new_run_id, set_process_fields
+
 # 12-19 digits, each optionally followed by one space or dash.
 CARD_NUMBER = re.compile(r"(?<!\d)(?:\d[ -]?){11,18}\d(?!\d)")
 SENSITIVE_NAME = re.compile(
@@ -39,6 +47,8 @@ SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
 # Attributes every LogRecord has: anything else on a record is an extra field.
 _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
+# The work a line belongs to (``ledger.log_context``): readable lines show them as an id.
+WORK_FIELDS = frozenset({"run_id", "job", "job_run_id"})
 
 
 def mask_card_numbers(text: str) -> str:
@@ -95,7 +105,7 @@ def current_request_id() -> str | None:
 
 class Redact(logging.Filter):
     """Mask card numbers in the message and the extra fields; drop secret fields; stamp
-    the record with the request id."""
+    the record with the request id and the fields of the work it belongs to."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -104,6 +114,9 @@ class Redact(logging.Filter):
             message = f"{record.msg!r} {record.args!r}"
         record.msg = mask_card_numbers(message)
         record.args = None
+        for name, value in current_fields().items():
+            if getattr(record, name, None) is None:
+                setattr(record, name, value)
         for name, value in extra_fields(record).items():
             setattr(record, name, clean(name, value))
         if getattr(record, "request_id", None) is None:
@@ -134,26 +147,41 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """A readable line: time, level, logger, [request id], message, extra fields."""
+    """A readable line: time, level, logger, [request id, or job and its run id, or the
+    command's run id], message, extra fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        request_id = getattr(record, "request_id", None)
         parts = [
             self.formatTime(record),
             f"{record.levelname:<7}",
-            f"{record.name}" + (f" [{request_id}]" if request_id else ""),
+            f"{record.name}" + (f" [{work}]" if (work := _work_id(record)) else ""),
             record.getMessage(),
         ]
         message = parts[-1]
         # Extra fields the message does not already say (JSON lines carry them all).
-        parts += [f"{k}={v}" for k, v in extra_fields(record).items() if str(v) not in message]
-        # The time and the request id are never masked (neither can hold a card number).
+        parts += [
+            f"{k}={v}"
+            for k, v in extra_fields(record).items()
+            if k not in WORK_FIELDS and str(v) not in message
+        ]
+        # The time and the ids are never masked (none can hold a card number).
         line = " ".join(parts[:3]) + " " + mask_card_numbers(" ".join(parts[3:]))
         if record.exc_info:
             line += "\n" + mask_card_numbers(self.formatException(record.exc_info))
         if record.stack_info:
             line += "\n" + mask_card_numbers(self.formatStack(record.stack_info))
         return line
+
+
+def _work_id(record: logging.LogRecord) -> str | None:
+    request_id = getattr(record, "request_id", None)
+    if request_id:
+        return str(request_id)
+    job, job_run_id = getattr(record, "job", None), getattr(record, "job_run_id", None)
+    if job and job_run_id:
+        return f"{job} {job_run_id}"
+    run_id = getattr(record, "run_id", None)
+    return str(run_id) if run_id else None
 
 
 class StderrHandler(logging.Handler):
@@ -193,7 +221,9 @@ def configure_logging(*, json_lines: bool, level: str | int = "INFO") -> logging
 
 def configure_logging_from_env() -> logging.Handler:
     """For the command line: ``DPLEDGER_ENV``, ``LOG_FORMAT`` and ``LOG_LEVEL`` as the app
-    reads them, without needing the app's other settings (or its secrets)."""
+    reads them, without needing the app's other settings (or its secrets). Every line the
+    command writes from now on carries a new ``run_id``."""
+    set_process_fields(run_id=new_run_id())
     return configure_logging(
         json_lines=wants_json(
             os.environ.get("DPLEDGER_ENV", "development"), os.environ.get("LOG_FORMAT")

@@ -3,8 +3,8 @@ library.
 
 Request counts and latencies are kept per process: each gunicorn worker counts its own
 requests, and a scrape sees the worker that answered it (see docs/production.md). The
-database figures (inbox backlog, parked events, monitor runs, the scheduler lease) are
-read at scrape time, so every worker reports the same.
+database figures (inbox backlog, parked events, monitor runs, the scheduler lease and
+its jobs) are read at scrape time, so every worker reports the same.
 """
 
 from __future__ import annotations

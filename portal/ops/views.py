@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitoring.repositories.scheduling import database_now
 from portal.app import clock
 from portal.ops.metrics import Family, Sample, render, timestamp
 from portal.repositories import operations as repo
@@ -32,11 +33,16 @@ def _sessions() -> sessionmaker[Session]:
 @ops_pages.get("/health")
 def health() -> tuple[Response, int]:
     """The database answers (else 503, ``down``); a scheduler holds an unexpired lease
-    (else 200, ``degraded``: the web pages work, scheduled jobs are not running)."""
+    (else 200, ``degraded``: the web pages work, scheduled jobs are not running).
+
+    The lease is reckoned in the database's time, as the schedulers reckon it
+    (``monitoring.scheduler.Lease``), never this machine's clock: a web machine whose
+    clock is a minute out must not call a live scheduler dead, or a dead one live."""
     try:
         with _sessions()() as session:
             repo.ping(session)
             lease = repo.scheduler_lease(session)
+            now = database_now(session)
     except Exception as error:
         log.warning("health: the database did not answer: %s", type(error).__name__)
         body: dict[str, Any] = {
@@ -45,7 +51,6 @@ def health() -> tuple[Response, int]:
             "scheduler": {"status": "unknown"},
         }
         return jsonify(body), 503
-    now = clock().now()
     scheduler: dict[str, Any]
     if lease is not None and lease.holder and lease.expires_at > now:
         scheduler = {
@@ -106,14 +111,18 @@ def _database_families() -> list[Family]:
             inbox = repo.inbox_counts(session)
             runs = repo.monitor_run_stats(session)
             lease = repo.scheduler_lease(session)
+            jobs = repo.scheduler_jobs(session)
+            database_time = database_now(session)
     except Exception as error:
         log.warning("metrics: the database did not answer: %s", type(error).__name__)
         return [_up(0)]
+    # Events are stamped by the web app's clock when they arrive; the lease is in the
+    # database's time (see ``health``).
     now = clock().now()
     backlog_age = (
         (now - inbox.oldest_received_at).total_seconds() if inbox.oldest_received_at else 0
     )
-    live = lease is not None and bool(lease.holder) and lease.expires_at > now
+    live = lease is not None and bool(lease.holder) and lease.expires_at > database_time
     by_monitor = [(r, (("monitor", r.monitor),)) for r in runs]
     return [
         _up(1),
@@ -179,6 +188,33 @@ def _database_families() -> list[Family]:
             "gauge",
             "When the scheduler lease expires unless renewed (Unix time; 0 when none).",
             [Sample(timestamp(lease.expires_at) if lease else 0.0)],
+        ),
+        *_job_families(jobs),
+    ]
+
+
+def _job_families(jobs: list[repo.JobStats]) -> list[Family]:
+    """Scheduled jobs (loads, hold expiry, notifications, provider commands, the inbox
+    replay, each monitor), from their lock rows, whichever scheduler ran them."""
+    by_job = [(j, (("job", j.job),)) for j in jobs]
+    return [
+        Family(
+            "dpledger_scheduler_job_runs_total",
+            "counter",
+            "Runs of each scheduled job started, by any scheduler.",
+            [Sample(j.runs, pairs) for j, pairs in by_job],
+        ),
+        Family(
+            "dpledger_scheduler_job_last_finished_timestamp_seconds",
+            "gauge",
+            "When each job's last run ended (Unix time; 0 before the first).",
+            [Sample(timestamp(j.last_finished_at), pairs) for j, pairs in by_job],
+        ),
+        Family(
+            "dpledger_scheduler_job_last_run_ok",
+            "gauge",
+            "1 when the job's last run succeeded, 0 when it failed or was rolled back.",
+            [Sample(1 if j.last_ok else 0, pairs) for j, pairs in by_job if j.last_ok is not None],
         ),
     ]
 

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Float, cast, func, select, text
 from sqlalchemy.orm import Session
 
 from adapters.models import InboundEvent, InboxStatus
-from monitoring.models import MonitorRun, SchedulerLease
+from monitoring.models import JobLock, MonitorRun, SchedulerLease
 
 # The name of the one scheduler lease row (monitoring.repositories.scheduling.LEASE).
 SCHEDULER_LEASE = "scheduler"
@@ -111,4 +111,26 @@ def monitor_run_stats(session: Session) -> list[MonitorRunStats]:
             last_finished_at=row[5],
         )
         for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class JobStats:
+    job: str
+    runs: int  # runs started, by every scheduler
+    last_finished_at: datetime | None
+    last_ok: bool | None  # None until a run has finished
+
+
+def scheduler_jobs(session: Session) -> list[JobStats]:
+    """Each scheduled job as its lock row has it: how often it started, when and how its
+    last run ended (one small row per job)."""
+    return [
+        JobStats(
+            job=lock.job,
+            runs=int(lock.runs or 0),
+            last_finished_at=lock.last_finished_at,
+            last_ok=None if lock.last_outcome is None else lock.last_outcome.startswith("ok"),
+        )
+        for lock in session.execute(select(JobLock).order_by(JobLock.job)).scalars()
     ]

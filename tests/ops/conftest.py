@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ledger import log_context
 from ledger.clock import FixedClock
 from portal.app import create_app
 from portal.config import TestConfig
@@ -30,13 +31,18 @@ class Ops:
 
 @pytest.fixture(autouse=True)
 def _restore_logging() -> Iterator[None]:
+    """Logging as it was afterwards; no command's run id (one an earlier test's
+    ``dpledger`` left behind) on this test's lines."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    fields = log_context.current_fields()
+    log_context.set_process_fields()
     try:
         yield
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
+        log_context.set_process_fields(**fields)
 
 
 @pytest.fixture()

@@ -14,7 +14,9 @@ from monitoring.models import MonitorRun, SchedulerLease
 
 
 def hold_lease(session: Session, holder: str, now: datetime, seconds: float = 30) -> None:
-    session.add(
+    """The lease as renewed by ``holder`` at ``now`` (the database's time, as the
+    schedulers reckon it), lasting ``seconds`` from then."""
+    session.merge(
         SchedulerLease(
             name="scheduler",
             holder=holder,

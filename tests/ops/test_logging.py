@@ -1,14 +1,24 @@
-"""Structured logs: a request id on every line of a request, JSON lines in production,
-never a card number or a secret."""
+"""Structured logs: a request id on every line of a request, a run id on every line of a
+command and of each scheduler job, JSON lines in production, never a card number or a
+secret."""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
+from ledger import log_context
+from ledger.clock import FixedClock
+from ledger.log_context import log_fields, new_run_id
+from monitoring.notifications import Message, enqueue
+from portal.cli import main
 from portal.ops.logs import (
     JsonFormatter,
     Redact,
@@ -155,3 +165,83 @@ def test_the_app_logs_json_lines_in_production_config(
     app.test_client().get("/health", headers={"X-Request-Id": "json-request-1"})
     lines = _json_lines(capsys.readouterr().err)
     assert any(line["request_id"] == "json-request-1" for line in lines)
+
+
+# -- commands and scheduler jobs ------------------------------------------------------------
+
+RUN_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+def test_readable_lines_name_the_job_run_or_the_command_run(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging(json_lines=False)
+    log_context.set_process_fields(run_id="c0ffee00c0ffee00")
+    logger = logging.getLogger("dpledger.test")
+    logger.info("outside any job")
+    with log_fields(job="hold_expiry", job_run_id="0a1b2c3d4e5f6a7b"):
+        logger.info("3 holds expired")
+    err = capsys.readouterr().err
+    assert "INFO    dpledger.test [c0ffee00c0ffee00] outside any job\n" in err
+    assert "INFO    dpledger.test [hold_expiry 0a1b2c3d4e5f6a7b] 3 holds expired\n" in err
+    assert "run_id=" not in err and "job_run_id=" not in err
+
+
+def test_a_request_id_and_a_run_id_are_both_on_a_json_line(
+    ops: Ops, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``dpledger serve`` is a command too: its requests' lines carry both."""
+    configure_logging(json_lines=True)
+    log_context.set_process_fields(run_id="c0ffee00c0ffee00")
+    capsys.readouterr()
+    ops.client().get("/health", headers={"X-Request-Id": "request-67890"})
+    (line,) = [
+        x for x in _json_lines(capsys.readouterr().err) if x["logger"] == "dpledger.requests"
+    ]
+    assert (line["request_id"], line["run_id"]) == ("request-67890", "c0ffee00c0ffee00")
+    assert "job" not in line
+
+
+def test_run_ids_never_look_like_card_numbers() -> None:
+    ids = {new_run_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    assert all(RUN_ID.match(i) and mask_card_numbers(i) == i for i in ids)
+
+
+def test_every_line_of_a_command_and_of_each_job_carries_its_ids(
+    engine: Engine, committed: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``dpledger scheduler --once``: one run id on every line of the command; each job's
+    lines, and the lines of the services it calls, carry the job and a run id of its own."""
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    with committed() as session:
+        message = Message("ops-log-test", "officer", "Hello", "A message", cause="test")
+        enqueue(session, FixedClock(datetime.now(UTC) - timedelta(minutes=5)), [message],
+                officer_email="team@example.org")  # fmt: skip
+        session.commit()
+
+    def run() -> list[dict[str, object]]:
+        result = CliRunner().invoke(main, ["scheduler", "--once", "--holder", "ops-test:1:abcd"])
+        assert result.exit_code == 0, result.output
+        return _json_lines(result.stderr)
+
+    lines = run()
+    (run_id,) = {line["run_id"] for line in lines}
+    assert RUN_ID.match(str(run_id))
+    jobs = [
+        line
+        for line in lines
+        if line["logger"] == "monitoring.scheduler" and str(line["message"]).startswith("job ")
+    ]
+    assert {"notifications", "monitor:surplus", "scheduled_loads"} <= {j["job"] for j in jobs}
+    assert len({j["job_run_id"] for j in jobs}) == len(jobs)
+    assert all(RUN_ID.match(str(j["job_run_id"])) for j in jobs)
+    (dispatch,) = [j for j in jobs if j["job"] == "notifications"]
+    (sent,) = [line for line in lines if line["logger"] == "monitoring.notifications"]
+    assert (sent["job"], sent["job_run_id"]) == ("notifications", dispatch["job_run_id"])
+    lease = next(line for line in lines if "holds the lease" in str(line["message"]))
+    assert "job" not in lease and lease["run_id"] == run_id  # outside any job
+
+    (second,) = {line["run_id"] for line in run()}
+    assert second != run_id  # another command, another run

@@ -4,10 +4,17 @@ the inbox, monitor runs and scheduler lease (the database, read at scrape time).
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.orm import Session
 
+from adapters.canonical import EventKind
+from adapters.simulated import SimulatedProvider
+from ledger.clock import Clock, SystemClock
+from monitoring.repositories.scheduling import database_now
+from monitoring.runner import run_monitor
+from monitoring.scheduler import Job, JobRunner, Lease
 from tests.ops.conftest import Ops
 from tests.ops.support import hold_lease, park, receive_events, record_run
 
@@ -91,16 +98,59 @@ def test_monitor_runs_and_durations(ops: Ops) -> None:
 
 
 def test_scheduler_lease_holder(ops: Ops) -> None:
+    """In the database's time, as the schedulers reckon the lease: this machine's clock,
+    however far out, changes nothing."""
     assert scrape(ops)['dpledger_scheduler_lease_held{holder=""}'] == 0
     with ops.sessions() as session:
-        hold_lease(session, "sched-1:77:beef", ops.clock.now())
+        renewed = database_now(session)
+        hold_lease(session, "sched-1:77:beef", renewed, seconds=600)
         session.commit()
+    ops.clock.current = datetime(2040, 1, 1, tzinfo=UTC)
     samples = scrape(ops)
     assert samples['dpledger_scheduler_lease_held{holder="sched-1:77:beef"}'] == 1
-    assert samples["dpledger_scheduler_lease_expires_timestamp_seconds"] == (
-        (ops.clock.now() + timedelta(seconds=30)).timestamp()
+    assert samples["dpledger_scheduler_lease_expires_timestamp_seconds"] == pytest.approx(
+        (renewed + timedelta(seconds=600)).timestamp(), abs=0.001
     )
-    ops.clock.advance(seconds=31)
+    with ops.sessions() as session:
+        hold_lease(session, "sched-1:77:beef", renewed - timedelta(seconds=601), seconds=600)
+        session.commit()
+    ops.clock.current = datetime(2020, 1, 1, tzinfo=UTC)
+    samples = scrape(ops)
+    assert samples['dpledger_scheduler_lease_held{holder=""}'] == 0
+    assert 'dpledger_scheduler_lease_held{holder="sched-1:77:beef"}' not in samples
+
+
+def test_the_gauges_follow_what_the_services_do(ops: Ops) -> None:
+    """Each database figure read back after the real thing happens: a provider event
+    parked by the inbox, a monitor run, the lease taken and released by a scheduler."""
+    before = scrape(ops)
+    assert before["dpledger_inbox_parked_events"] == 0
+    assert 'dpledger_monitor_runs_total{monitor="surplus"}' not in before
+    assert before['dpledger_scheduler_lease_held{holder=""}'] == 0
+
+    with ops.sessions() as session:
+        sim = SimulatedProvider(session, ops.clock)
+        response = sim.send(sim.event(EventKind.FEE, "no-such-card", 100, event_id="fee-1"))
+        assert response.json_body["results"][0]["status"] == "parked"
+        session.commit()
+    assert scrape(ops)["dpledger_inbox_parked_events"] == 1
+
+    with ops.sessions() as session:
+        run_monitor(session, SystemClock(), "surplus")
+        session.commit()
+    finished = datetime.now(UTC).timestamp()
+    samples = scrape(ops)
+    surplus = '{monitor="surplus"}'
+    assert samples["dpledger_monitor_runs_total" + surplus] == 1
+    assert samples["dpledger_monitor_run_duration_seconds_count" + surplus] == 1
+    assert 0 <= samples["dpledger_monitor_run_duration_seconds_sum" + surplus] < 60
+    last = samples["dpledger_monitor_last_run_timestamp_seconds" + surplus]
+    assert finished - 60 < last <= finished
+
+    lease = Lease(ops.sessions, ops.clock, "sched-2:9:f00d", ttl=timedelta(seconds=30))
+    assert lease.renew()
+    assert scrape(ops)['dpledger_scheduler_lease_held{holder="sched-2:9:f00d"}'] == 1
+    lease.release()
     assert scrape(ops)['dpledger_scheduler_lease_held{holder=""}'] == 0
 
 
@@ -125,3 +175,27 @@ def test_label_values_are_escaped() -> None:
     from portal.ops.metrics import labels
 
     assert labels(holder='a"b\\c\nd') == '{holder="a\\"b\\\\c\\nd"}'
+
+
+def test_scheduled_jobs_runs_and_last_outcome(ops: Ops) -> None:
+    """Jobs run by a scheduler holding the lease, as ``dpledger scheduler`` runs them."""
+    lease = Lease(ops.sessions, ops.clock, "sched-3:5:abba", ttl=timedelta(seconds=30))
+    assert lease.renew()
+    runner = JobRunner(ops.sessions, ops.clock, lease)
+
+    def fails(session: Session, clock: Clock) -> str:
+        raise RuntimeError("the mail server went away")
+
+    assert runner.run(Job("loads_test", lambda session, clock: "2 loaded")).ran
+    assert runner.run(Job("loads_test", lambda session, clock: "0 loaded")).ran
+    assert not runner.run(Job("mail_test", fails)).ran
+    with ops.sessions() as session:
+        now = database_now(session).timestamp()
+    lease.release()
+    samples = scrape(ops)
+    assert samples['dpledger_scheduler_job_runs_total{job="loads_test"}'] == 2
+    assert samples['dpledger_scheduler_job_runs_total{job="mail_test"}'] == 1
+    assert samples['dpledger_scheduler_job_last_run_ok{job="loads_test"}'] == 1
+    assert samples['dpledger_scheduler_job_last_run_ok{job="mail_test"}'] == 0
+    finished = samples['dpledger_scheduler_job_last_finished_timestamp_seconds{job="mail_test"}']
+    assert now - 60 < finished <= now + 1
