@@ -57,7 +57,7 @@ class Card(Base):
     status: Mapped[CardStatus] = mapped_column(str_enum(CardStatus))
     holder_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
-    pot_id: Mapped[int | None] = mapped_column(ForeignKey("companion_pots.id"))
+    pot_id: Mapped[int | None] = mapped_column(ForeignKey("companion_pots.id"), index=True)
     provider: Mapped[str] = mapped_column(String(32))
     provider_card_token: Mapped[str] = mapped_column(String(128))
     last4: Mapped[str] = mapped_column(String(4))
