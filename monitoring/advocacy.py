@@ -92,11 +92,14 @@ def require_settled(session: Session, person_id: int, decision: str, *, urgent: 
         .order_by(AdvocacyNeed.id.desc())
         .limit(1)
     ).scalar_one_or_none()
+    # The messages are shown to officers as they are: the decision's key goes in the
+    # error's context, not in the words.
     if need is None:
         raise AdvocacyNotRecorded(
-            f"record whether the person needs an independent advocate for {decision} first"
+            "record whether the person needs an independent advocate first", decision=decision
         )
     if need.needs_advocate and need.advocate_appointed_at is None and not urgent:
         raise AdvocateRequired(
-            f"{decision} waits for an independent advocate to be appointed (or mark it urgent)"
+            "the decision waits for an independent advocate to be appointed (or mark it urgent)",
+            decision=decision,
         )
