@@ -32,14 +32,7 @@ from ledger.models.transfers import BANK_PAYMENT_CODES
 from ledger.postings import TransferRecord, TransferSpec
 from ledger.repositories import accounts as accounts_repo
 from ledger.repositories import transfers as transfers_repo
-
-
-@dataclass(frozen=True)
-class LedgerSettings:
-    """Council-level settings the ledger itself needs."""
-
-    # How far a clearing may exceed its hold and still post against it (tips, fuel).
-    over_post_tolerance_percent: int = 20
+from ledger.settings import LedgerSettings
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-
-from ledger.service import LedgerSettings
+from dataclasses import dataclass
 
 # How far a clearing may exceed its hold and still post against it (tips, fuel), in
 # percent of the hold.
 OVER_POST_TOLERANCE_VARIABLE = "DPLEDGER_HOLD_OVER_POST_TOLERANCE_PERCENT"
 MAX_OVER_POST_TOLERANCE_PERCENT = 100
+
+
+@dataclass(frozen=True)
+class LedgerSettings:
+    """Council-level settings the ledger itself needs."""
+
+    # How far a clearing may exceed its hold and still post against it (tips, fuel).
+    over_post_tolerance_percent: int = 20
 
 
 class InvalidLedgerSetting(ValueError):

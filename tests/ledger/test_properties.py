@@ -61,7 +61,7 @@ from ledger.models.accounts import AccountKind
 from ledger.postings import TransferRecord
 from ledger.repositories import accounts as accounts_repo
 from ledger.repositories.accounts import SYSTEM_ACCOUNTS
-from ledger.service import LedgerSettings
+from ledger.settings import LedgerSettings
 from tests import factories
 
 SOURCE = "property"
