@@ -92,6 +92,27 @@ class HoldOfAnotherCard(InvalidRecord):
     title = "The hold belongs to another card"
 
 
+class LedgerWriteFailed(DomainError):
+    """The database refused a posting's statements after every check had passed (a row
+    written outside the ledger, a value too long for its column, a lost connection). The
+    transaction may hold part of the posting: it cannot be committed (``HalfWrittenPosting``)
+    and must be rolled back, or the savepoint around the posting rolled back. The driver's
+    error is the ``__cause__``."""
+
+    code = "ledger_write_failed"
+    title = "The ledger could not write the posting"
+    http_status = 500
+
+
+class HalfWrittenPosting(RuntimeError):
+    """A commit (or a savepoint's release) was asked for after ``LedgerWriteFailed`` in
+    the same transaction, which may hold part of a posting: the totals without their
+    transfers, or a transfer beyond the chain head. Roll it back instead. A bug in the
+    caller, not a request to refuse: it is not a ``DomainError``."""
+
+    code: ClassVar[str] = "half_written_posting"
+
+
 class TransferIsImmutable(RuntimeError):
     """Code tried to change or delete a transfer, which the ledger never does (a mistake
     is undone by a reversing transfer). A bug to fix, not a request to refuse: it is not

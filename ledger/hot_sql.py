@@ -117,6 +117,9 @@ class HotPath:
             f"INSERT INTO transfers ({', '.join(_TRANSFER_COLUMNS)}) "  # noqa: S608
             f"VALUES ({self._marks(len(_TRANSFER_COLUMNS))})"
         )
+        # What the driver raises (sqlite3.Error, psycopg.Error): the statements below
+        # bypass SQLAlchemy, which would otherwise wrap it.
+        self.driver_error: type[Exception] = connection.dialect.loaded_dbapi.Error
         dbapi_connection = connection.connection.dbapi_connection
         assert dbapi_connection is not None
         self.dbapi_connection: Any = dbapi_connection

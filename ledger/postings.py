@@ -30,15 +30,18 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, event, select
+from sqlalchemy import String, Table, bindparam, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from ledger.chain import link_hash
 from ledger.errors import (
     AccountClosed,
+    HalfWrittenPosting,
     IdempotencyConflict,
     InsufficientFunds,
     InvalidAmount,
+    InvalidRecord,
+    LedgerWriteFailed,
     SameAccount,
     UnknownRecord,
 )
@@ -49,6 +52,8 @@ from ledger.repositories.accounts import SYSTEM_ACCOUNTS
 _CACHE_KEY = "dpledger.ledger_cache"
 _SYSTEM_KINDS = {kind.value: kind for kind in SYSTEM_ACCOUNTS}
 _DEFERRING_KEY = "dpledger.deferring"
+# The transaction (or savepoint) in which writing a posting failed: see ``write_pending``.
+_HALF_WRITTEN_KEY = "dpledger.half_written"
 
 
 class TransferSpec(NamedTuple):
@@ -160,6 +165,9 @@ class _Cache:
 # The full-record reads of a replay go through SQLAlchemy (types converted for us); the
 # hot statements of a new posting go through ledger.hot_sql.
 _TRANSFERS = cast(Table, Transfer.__table__)
+_KEY_LENGTH = cast(String, _TRANSFERS.c.idempotency_key.type).length or 200
+_SOURCE_LENGTH = cast(String, _TRANSFERS.c.idempotency_source.type).length or 64
+_LINK_GROUP_LENGTH = cast(String, _TRANSFERS.c.link_group.type).length or 64
 _TRANSFER_COLUMNS = [_TRANSFERS.c[f.name] for f in fields(TransferRecord)]
 _SELECT_BY_KEY = select(*_TRANSFER_COLUMNS).where(
     _TRANSFERS.c.idempotency_source == bindparam("source"),
@@ -178,6 +186,18 @@ Builder = Callable[[], Sequence[TransferSpec]]
 def link_key(key: str, index: int) -> str:
     """The idempotency key of the index-th transfer of a linked set (the first keeps it)."""
     return key if index == 0 else f"{key}#{index + 1}"
+
+
+def _link_group(source: str, key: str) -> str:
+    """What ties a linked set's transfers together: ``source:key``, or when that is longer
+    than its column, its start, ``~`` and 40 hex digits of its SHA-256, the column's
+    full length (a group that fits is always shorter, so the two kinds never meet). It
+    is stored, and read back (``find_replay``), never worked out again."""
+    group = f"{source}:{key}"
+    if len(group) < _LINK_GROUP_LENGTH:
+        return group
+    digest = hashlib.sha256(group.encode()).hexdigest()[:40]
+    return f"{group[: _LINK_GROUP_LENGTH - 41]}~{digest}"
 
 
 def request_digest(request: Mapping[str, Any]) -> str:
@@ -207,12 +227,25 @@ def post(
     ``build`` is not called. With a different request, ``IdempotencyConflict``. Otherwise
     ``build`` runs under the chain-head lock, so it sees current totals.
 
+    A linked set's later transfers take the keys ``key#2`` … ``key#n`` (``link_key``):
+    if one of those is taken, by a posting of its own or by another set, the set is an
+    ``IdempotencyConflict``; so is a key that is a later transfer's of another set.
+
     Raises ``InsufficientFunds``, ``AccountClosed``, ``UnknownRecord``, ``SameAccount``,
-    ``InvalidAmount`` or ``IdempotencyConflict`` (or what ``build`` raises); when it
-    raises, nothing has been written.
+    ``InvalidAmount``, ``InvalidRecord`` (a key too long for its column) or
+    ``IdempotencyConflict`` (or what ``build`` raises); when it raises, nothing has been
+    written. ``LedgerWriteFailed`` when the database refuses the writes after every check
+    passed: the transaction may then hold part of the posting, and cannot be committed
+    (see ``write_pending``).
     """
     if not key or not source:
         raise InvalidAmount("an idempotency source and key are required")
+    if len(key) > _KEY_LENGTH or len(source) > _SOURCE_LENGTH:
+        raise InvalidRecord(
+            f"an idempotency key has at most {_KEY_LENGTH} characters and its source "
+            f"{_SOURCE_LENGTH}",
+            source=source[:_SOURCE_LENGTH],
+        )
     digest = request_digest(request)
     session.flush()  # cheap when clean; the statements below bypass the ORM's autoflush
     cache = session.info.get(_CACHE_KEY) or _take_head(session, (source, key))
@@ -229,6 +262,13 @@ def post(
     elif cache.hot.key_used(source, key):
         existing = find_replay(session, source, key)
     if existing is not None:
+        if existing[0].idempotency_key != key:
+            raise IdempotencyConflict(
+                f"idempotency key {key!r} from {source!r} is the key of a later transfer of "
+                f"the linked set posted under {existing[0].idempotency_key!r}",
+                source=source,
+                key=key,
+            )
         if existing[0].request_digest != digest:
             raise IdempotencyConflict(
                 f"idempotency key {key!r} from {source!r} was already used for a different request",
@@ -241,14 +281,17 @@ def post(
     if not specs:
         raise InvalidAmount("nothing to post")
     cache = lock_head(session)  # build may have ended a savepoint of its own
+    later_keys = _check_later_keys(cache, source, key, len(specs)) if len(specs) > 1 else []
     _check_all(session, cache, specs)
 
-    link_group = f"{source}:{key}" if len(specs) > 1 else None
+    link_group = _link_group(source, key) if later_keys else None
     rows: list[dict[str, Any]] = []
+    head_id, head_hash = cache.head_id, cache.head_hash
     for index, spec in enumerate(specs):
         _apply_totals(session, cache, spec)
+        head_id += 1
         row = {
-            "id": cache.head_id + 1,
+            "id": head_id,
             "debit_account_id": spec.debit_account_id,
             "credit_account_id": spec.credit_account_id,
             "amount": spec.amount,
@@ -270,18 +313,48 @@ def post(
             "reference": spec.reference,
             "inbound_event_id": spec.inbound_event_id,
         }
-        row["chain_hash"] = chain_hash = link_hash(cache.head_hash, row)
-        cache.head_id, cache.head_hash = cache.head_id + 1, chain_hash
+        row["chain_hash"] = head_hash = link_hash(head_hash, row)
         rows.append(row)
 
     records = [TransferRecord._of_row(row) for row in rows]
+    for later in later_keys:
+        cache.unused_keys.discard((source, later))
     if _deferring(session):
-        cache.pending_keys[(source, key)] = (len(cache.pending_rows), len(rows))
+        waiting = (len(cache.pending_rows), len(rows))
+        cache.pending_keys[(source, key)] = waiting
+        for later in later_keys:
+            cache.pending_keys[(source, later)] = waiting
         cache.pending_rows += rows
+        cache.head_id, cache.head_hash = head_id, head_hash
     else:
+        # The head moves in the cache once the database has taken the rows.
         cache.pending_rows += rows
-        write_pending(session)
+        write_pending(session, head=(head_id, head_hash))
     return records
+
+
+def _check_later_keys(cache: _Cache, source: str, key: str, count: int) -> list[str]:
+    """The keys of a linked set's later transfers, in one lookup at most: refuse the set
+    if one of them is taken (a posting of its own, another set's, or too long)."""
+    later = [link_key(key, index) for index in range(1, count)]
+    if len(later[-1]) > _KEY_LENGTH:
+        raise InvalidRecord(
+            f"idempotency key {key!r} leaves no room in its column for the keys of the "
+            f"{count} transfers of its linked set",
+            source=source,
+        )
+    taken = [k for k in later if (source, k) in cache.pending_keys]
+    unknown = [k for k in later if (source, k) not in cache.unused_keys]
+    if not taken and unknown:
+        taken = sorted(cache.hot.keys_used(source, unknown))
+    if taken:
+        raise IdempotencyConflict(
+            f"idempotency key {key!r} from {source!r} needs {taken[0]!r} for a later "
+            "transfer of its linked set, and that key was already used",
+            source=source,
+            key=key,
+        )
+    return later
 
 
 @contextmanager
@@ -320,24 +393,43 @@ def _deferring(session: Session) -> bool:
     return _DEFERRING_KEY in session.info
 
 
-def write_pending(session: Session) -> None:
-    """Write the postings a ``deferred`` block holds in memory, if any."""
+def write_pending(session: Session, *, head: tuple[int, str] | None = None) -> None:
+    """Write the postings a ``deferred`` block holds in memory, if any (``head``: where
+    the chain stands after them, when the cache does not say so yet).
+
+    The write phase is the only one that can fail half-way: some of its statements may
+    have run when the database refuses another (a row written outside the ledger, a
+    value too long for its column, a lost connection). Then the cache is dropped (it
+    counts what the database may not hold), the transaction (or savepoint) is marked so
+    that committing it, or releasing a savepoint around it, raises
+    ``HalfWrittenPosting``, and the driver's error is raised as ``LedgerWriteFailed``.
+    Rolling back the transaction, or the savepoint the failure happened in, clears it.
+    """
     cache: _Cache | None = session.info.get(_CACHE_KEY)
     if cache is None or not cache.pending_rows or cache.writing:
         return
+    head_id, head_hash = head or (cache.head_id, cache.head_hash)
     cache.writing = True
     try:
-        _write(cache)
-    except BaseException:
-        # The transaction is broken and must be rolled back; what the cache holds may
-        # be ahead of the database, so nothing may trust it any more.
+        _write(cache, head_id, head_hash)
+    except BaseException as error:
         session.info.pop(_CACHE_KEY, None)
+        session.info[_HALF_WRITTEN_KEY] = (
+            session.get_nested_transaction() or session.get_transaction()
+        )
+        if isinstance(error, cache.hot.driver_error):
+            raise LedgerWriteFailed(
+                f"the database refused a posting's writes ({type(error).__name__}: "
+                f"{str(error).splitlines()[0] if str(error) else ''}); the transaction "
+                "must be rolled back"
+            ) from error
         raise
     finally:
         cache.writing = False
+    cache.head_id, cache.head_hash = head_id, head_hash
 
 
-def _write(cache: _Cache) -> None:
+def _write(cache: _Cache, head_id: int, head_hash: str) -> None:
     rows, cache.pending_rows = cache.pending_rows, []
     cache.pending_keys.clear()
     dirty, cache.dirty_accounts = cache.dirty_accounts, set()
@@ -348,8 +440,8 @@ def _write(cache: _Cache) -> None:
             (s.id, s.debits_pending, s.debits_posted, s.credits_pending, s.credits_posted)
             for s in (accounts[a] for a in sorted(dirty))
         ],
-        cache.head_id,
-        cache.head_hash,
+        head_id,
+        head_hash,
     )
 
 
@@ -360,6 +452,12 @@ def _write_before_reading(orm_execute_state: ORMExecuteState) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _write_before_commit(session: Session) -> None:
+    # Also before a savepoint is released.
+    if _HALF_WRITTEN_KEY in session.info:
+        raise HalfWrittenPosting(
+            "a posting failed while it was being written (LedgerWriteFailed) and this "
+            "transaction may hold part of it: roll it back"
+        )
     write_pending(session)
 
 
@@ -401,6 +499,15 @@ def _forget_cache(session: Session, transaction: SessionTransaction) -> None:
     # back is handled by _forget_cache_on_rollback.
     if transaction.parent is None:
         session.info.pop(_CACHE_KEY, None)
+    # A half-written posting is undone when the transaction (or savepoint) it was
+    # written in ends, or one around it: that can only be a rollback, as committing it
+    # is refused.
+    half_written = session.info.get(_HALF_WRITTEN_KEY)
+    while half_written is not None:
+        if half_written is transaction:
+            session.info.pop(_HALF_WRITTEN_KEY, None)
+            break
+        half_written = half_written.parent
 
 
 @event.listens_for(Session, "after_rollback")
