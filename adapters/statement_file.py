@@ -1,13 +1,14 @@
-"""The UK daily statement file (``docs/statement-format.md``): reading and importing it.
+"""The UK daily statement file (``docs/statement-format.md``): importing it.
 
 ``import_statement`` streams a file of any size in batches (one transaction per batch of
 about 1,000 lines), so memory stays flat however long the file is:
 
 - the file is known by the SHA-256 of its bytes: importing it again changes nothing, and an
   interrupted import resumes after the last committed line;
-- each line becomes a canonical event, applied through the same code as webhooks, with the
-  provider as idempotency source and the line's transaction id as key (so a transaction in
-  two files, or also sent by webhook, has one effect);
+- each line becomes a canonical event (``adapters.statement_lines``), applied through the
+  same code as webhooks, with the provider as idempotency source and the line's
+  transaction id as key (so a transaction in two files, or also sent by webhook, has one
+  effect);
 - a bad line is quarantined with its line number and the reason, and the good lines apply;
 - each ``CLOSING_BALANCE`` line is reconciled against the ledger's posted balance at the end
   of that day (Europe/London), and every difference is recorded as a
@@ -20,12 +21,10 @@ it again line by line, each in a savepoint, so one odd line cannot stop the file
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -33,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.apply import EventApplier
 from adapters.authorisation import london_midnight
-from adapters.canonical import CanonicalEvent, EventKind, check_event
+from adapters.canonical import CanonicalEvent
 from adapters.errors import UnknownCard
 from adapters.models import (
     ImportStatus,
@@ -45,144 +44,40 @@ from adapters.repositories import balances as balances_repo
 from adapters.repositories import cards as cards_repo
 from adapters.repositories import statements as statements_repo
 from adapters.repositories.cards import CardRef
+from adapters.statement_lines import (
+    CLOSING_BALANCE,
+    COLUMNS,
+    HEADER,
+    MAX_LINE,
+    RECORD_KINDS,
+    BadLine,
+    ClosingBalance,
+    Line,
+    parse_line,
+    read,
+    rows,
+)
 from ledger import postings
 from ledger.clock import Clock
-from ledger.errors import DomainError, InvalidAmount, UnknownRecord
-from ledger.money import parse_pounds
+from ledger.errors import DomainError, UnknownRecord
 
-COLUMNS = (
-    "record_type",
-    "transaction_id",
-    "card_token",
-    "date_time",
-    "amount",
-    "currency",
-    "merchant_name",
-    "mcc",
-    "counterparty",
-    "reference",
-    "authorisation_id",
-    "merchant_amount",
-    "merchant_currency",
-)
-HEADER = ",".join(COLUMNS)
+__all__ = [
+    "BATCH_SIZE",
+    "CLOSING_BALANCE",
+    "COLUMNS",
+    "HEADER",
+    "RECORD_KINDS",
+    "BadLine",
+    "ClosingBalance",
+    "ImportReport",
+    "Line",
+    "file_digest",
+    "import_statement",
+    "parse_line",
+]
 
-RECORD_KINDS: dict[str, EventKind] = {
-    "CARD_PAYMENT": EventKind.CLEARING,
-    "CASH_WITHDRAWAL": EventKind.CLEARING,
-    "REFUND": EventKind.REFUND,
-    "DIRECT_DEBIT": EventKind.DIRECT_DEBIT,
-    "STANDING_ORDER": EventKind.STANDING_ORDER,
-    "FASTER_PAYMENT_OUT": EventKind.FASTER_PAYMENT,
-    "LOAD": EventKind.LOAD,
-    "CONTRIBUTION": EventKind.CONTRIBUTION,
-    "FEE": EventKind.FEE,
-    "UNLOAD": EventKind.UNLOAD,
-}
-CLOSING_BALANCE = "CLOSING_BALANCE"
 BATCH_SIZE = 1000
 _CARD_CACHE_LIMIT = 20_000
-_PROGRESS_STEP = 1 << 16  # bytes read between progress reports
-
-
-class BadLine(ValueError):
-    """A line that is not a statement line; the message says why."""
-
-
-@dataclass(frozen=True)
-class ClosingBalance:
-    card_token: str
-    as_of: date
-    balance: int
-
-
-Line = CanonicalEvent | ClosingBalance
-
-
-def parse_line(fields: list[str]) -> Line:
-    """One CSV record as an event or a closing balance. Raises ``BadLine``."""
-    if len(fields) != len(COLUMNS):
-        raise BadLine(f"expected {len(COLUMNS)} fields, found {len(fields)}")
-    (
-        record_type, transaction_id, card_token, date_time, amount, currency, merchant_name,
-        mcc, counterparty, reference, authorisation_id, merchant_amount, merchant_currency,
-    ) = [f.strip() for f in fields]  # fmt: skip
-    if not card_token:
-        raise BadLine("card_token is empty")
-    if currency != "GBP":
-        raise BadLine(f"currency {currency!r}: statement amounts are GBP")
-    if record_type == CLOSING_BALANCE:
-        try:
-            as_of = date.fromisoformat(date_time)
-        except ValueError:
-            raise BadLine(f"date_time {date_time!r} is not a date") from None
-        return ClosingBalance(card_token, as_of, _amount(amount, signed=True))
-    kind = RECORD_KINDS.get(record_type)
-    if kind is None:
-        raise BadLine(f"record_type {record_type!r} is not one of {', '.join(RECORD_KINDS)}")
-    if not transaction_id:
-        raise BadLine("transaction_id is empty")
-    try:
-        occurred = datetime.fromisoformat(date_time)
-    except ValueError:
-        raise BadLine(f"date_time {date_time!r} is not an ISO 8601 time") from None
-    if occurred.tzinfo is None:
-        raise BadLine("date_time needs a UTC offset (Z or +01:00)")
-    event = CanonicalEvent(
-        kind=kind,
-        event_id=transaction_id[:200],
-        occurred_at=occurred.astimezone(UTC),
-        card_token=card_token,
-        amount=_amount(amount, signed=False),
-        merchant_amount=_amount(merchant_amount, signed=False) if merchant_amount else None,
-        merchant_currency=merchant_currency or None,
-        payment_id=authorisation_id or None,
-        merchant_name=merchant_name[:200] or None,
-        mcc=mcc or None,
-        cash=record_type == "CASH_WITHDRAWAL",
-        payee=counterparty[:200] or None,
-        reference=reference[:200] or None,
-    )
-    problems = check_event(event)
-    if problems:
-        raise BadLine("; ".join(problems))
-    return event
-
-
-def _amount(text: str, *, signed: bool) -> int:
-    pence = _plain_pence(text)
-    if pence is None:
-        try:
-            pence = parse_pounds(text)
-        except InvalidAmount as error:
-            raise BadLine(f"amount: {error.detail}") from None
-    if not signed and pence <= 0:
-        raise BadLine("amount must be above zero (the record type says which way it moves)")
-    return pence
-
-
-def _plain_pence(text: str) -> int | None:
-    """The pence of an amount written the usual way ("12.34", "7.5", "1234"), else None
-    (``parse_pounds`` then reads it, or says what is wrong). The same value either way,
-    without its regular expression and Decimal for nearly every line."""
-    whole, point, fraction = text.partition(".")
-    if not (whole.isascii() and whole.isdigit() and len(whole) <= 15):
-        return None
-    if not point:
-        return int(whole) * 100
-    if fraction.isascii() and fraction.isdigit() and len(fraction) <= 2:
-        return int(whole) * 100 + int(fraction.ljust(2, "0"))
-    return None
-
-
-def _read(row: _Row) -> Line | str:
-    """The line a row holds, or why it is not one."""
-    if row.fields is None:
-        return row.error or "unreadable"
-    try:
-        return parse_line(row.fields)
-    except BadLine as error:
-        return str(error)
 
 
 @dataclass
@@ -278,17 +173,17 @@ class _Importer:
 
     def run(self, handle: IO[bytes], progress: Callable[[int], None] | None) -> None:
         resume_after = self.report.lines
-        rows = _rows(handle, progress)
-        first = next(rows, None)
+        lines = rows(handle, progress)
+        first = next(lines, None)
         if first is None or first.fields != list(COLUMNS):
             self._reject("the first line is not the statement header: " + HEADER)
             return
         batch: list[_Line] = []
-        for row in rows:
+        for row in lines:
             if row.number <= resume_after:
                 continue
             # Read at once: the batch keeps what each line says, not its fields.
-            batch.append(_Line(row.number, row.text, _read(row)))
+            batch.append(_Line(row.number, row.text, read(row)))
             if len(batch) >= self.batch_size:
                 self._commit_batch(batch)
                 batch = []
@@ -458,7 +353,8 @@ class _Importer:
             QuarantinedLine(
                 import_id=self.report.import_id,
                 line_number=line_number,
-                raw_line=row.text[:10_000],
+                # A line too long to be one is kept just too long, so it reads the same.
+                raw_line=row.text[: MAX_LINE + 1],
                 reason=reason[:500],
                 quarantined_at=self.clock.now(),
             )
@@ -538,45 +434,3 @@ class _Line(NamedTuple):
     number: int
     text: str
     line: Line | str
-
-
-class _Row(NamedTuple):
-    """One physical line: its fields, or why it is not a CSV record."""
-
-    number: int
-    text: str
-    fields: list[str] | None
-    error: str | None = None
-
-
-# Characters that need the csv module: quoting, and what it refuses outside quotes.
-_NEEDS_CSV = re.compile('["\r\x00]')
-
-
-def _rows(handle: IO[bytes], progress: Callable[[int], None] | None) -> Iterator[_Row]:
-    """Each non-blank physical line (fields may not contain line breaks)."""
-    unreported = 0
-    for number, raw in enumerate(handle, start=1):
-        unreported += len(raw)
-        if progress is not None and unreported >= _PROGRESS_STEP:
-            progress(unreported)
-            unreported = 0
-        try:
-            text = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
-        except UnicodeDecodeError:
-            yield _Row(number, raw.decode("utf-8", "replace"), None, "the line is not UTF-8")
-            continue
-        if not text.strip():
-            if number == 1:
-                yield _Row(number, text, None, "the file starts with a blank line")
-            continue
-        if _NEEDS_CSV.search(text) is None:
-            # Without quotes a record is its text split at the commas (RFC 4180).
-            yield _Row(number, text, text.split(","))
-            continue
-        try:
-            yield _Row(number, text, next(csv.reader([text], strict=True)))
-        except csv.Error as error:
-            yield _Row(number, text, None, f"not a CSV record: {error}")
-    if progress is not None and unreported:
-        progress(unreported)

@@ -435,3 +435,37 @@ def test_lines_settling_holds_in_savepoints_mix_with_the_batch(
     )
     assert verify_chain(session).ok
     assert check_balances(session).ok
+
+
+def test_long_transaction_ids_never_collide(
+    session: Session, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Two ids that differ only after the key column's 200 characters are two
+    transactions; an id just under 200 characters still leaves room for the ledger's
+    suffix on a linked set (a payment beyond the funds: the budget, then arrears)."""
+    budget, card = _card(session, clock, loaded=100)
+    t = card.provider_card_token
+    shared = "x" * 230
+    near = "n" * 199
+    lines = [
+        f"CARD_PAYMENT,{near},{t},2026-04-06T08:00:00Z,5.00,GBP,Shop,5411,,,,,",
+        f"CARD_PAYMENT,{shared}a,{t},2026-04-06T08:10:00Z,1.00,GBP,Shop,5411,,,,,",
+        f"CARD_PAYMENT,{shared}b,{t},2026-04-06T08:11:00Z,2.00,GBP,Shop,5411,,,,,",
+    ]
+    path = _write(tmp_path, lines)
+    report = import_statement(_factory(session), path, clock, provider="simulated")
+    assert (report.applied, report.duplicate, report.quarantined) == (3, 0, 0), report.problems
+    keys = session.scalars(
+        select(Transfer.idempotency_key).where(Transfer.idempotency_source == "simulated")
+    ).all()
+    assert len(keys) == 4 and len(set(keys)) == 4, keys
+    assert all(len(key) <= 200 for key in keys)
+    # The same transactions in another file are recognised, each as itself.
+    other = _write(tmp_path, [*lines, ""], "again.csv")
+    again = import_statement(_factory(session), other, clock, provider="simulated")
+    assert (again.applied, again.duplicate) == (0, 3)
+    arrears = cards_repo.arrears_account_ids(session, [budget.id])[budget.id]
+    ledger = Ledger(session, clock)
+    assert ledger.balances(budget.id).posted == 0
+    assert ledger.balances(arrears).posted == -(400 + 100 + 200)
+    assert verify_chain(session).ok
