@@ -4,6 +4,10 @@
 request an id (the client's ``X-Request-Id`` when it is a sane token, else a new one;
 sent back in the response's ``X-Request-Id``), counts and times every request, writes
 one log line per request, and registers the two endpoints.
+
+The request line names the route and its arguments, never the raw path: a password reset
+link's token is an argument named like a secret, so it is written as ``[redacted]``, and
+a path that matched no route is not written at all.
 """
 
 from __future__ import annotations
@@ -14,7 +18,13 @@ import time
 from flask import Flask, current_app, g, request
 from werkzeug.wrappers import Response
 
-from portal.ops.logs import configure_logging, new_request_id, sane_request_id, wants_json
+from portal.ops.logs import (
+    configure_logging,
+    logged_path,
+    new_request_id,
+    sane_request_id,
+    wants_json,
+)
 from portal.ops.metrics import RequestMetrics
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -57,16 +67,17 @@ def _finish_request(response: Response) -> Response:
     seconds = time.perf_counter() - started
     route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
     request_metrics(current_app).observe(request.method, route, response.status_code, seconds)
+    path = logged_path(route, request.view_args or {}) if request.url_rule else route
     log.log(
         logging.DEBUG if request.endpoint == "static" else logging.INFO,
         "%s %s %s %.1fms",
         request.method,
-        request.path,
+        path,
         response.status_code,
         seconds * 1000,
         extra={
             "method": request.method,
-            "path": request.path,
+            "path": path,
             "route": route,
             "status": response.status_code,
             "duration_ms": round(seconds * 1000, 1),

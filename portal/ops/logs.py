@@ -12,10 +12,13 @@ when the command line configures logging), and ``job`` and ``job_run_id`` for ev
 written while a scheduler job runs (set by ``monitoring.scheduler``).
 
 Every line goes through ``Redact`` first: a run of 12 to 19 digits (spaces or dashes
-allowed between them, as card numbers are written) keeps only its last four, and an
-extra field named like a password, secret or token is replaced whole. Records that
-reach the root logger from any library are treated the same, because the filter sits on
-the handler, not on a logger.
+allowed between them, as card numbers are written) keeps only its last four, a password
+reset link keeps its path but not its token, and an extra field named like a password,
+secret or token is replaced whole. Records that reach the root logger from any library
+(werkzeug's own request lines included) are treated the same, because the filter sits on
+the handler, not on a logger. The request line itself names the route with its
+arguments, never the raw path, and an argument named like a secret (the reset link's
+token) is written as ``[redacted]`` (``logged_path``).
 """
 
 from __future__ import annotations
@@ -41,6 +44,11 @@ SENSITIVE_NAME = re.compile(
     re.IGNORECASE,
 )
 REDACTED = "[redacted]"
+# A password reset link's token, wherever a line carries one: werkzeug's request line, a
+# URL in an error. The request line never has it (``logged_path``); this is the backstop.
+RESET_LINK = re.compile(r"(/reset-password/)[^\s/?#\"'<>]+")
+# A route's argument: ``<name>`` or ``<converter:name>`` (``<int(min=1):name>``).
+ROUTE_ARGUMENT = re.compile(r"<(?:[^<>:]+:)?([^<>:]+)>")
 
 # A client's X-Request-Id is kept when it is a plain token of sensible length.
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
@@ -61,12 +69,31 @@ def mask_card_numbers(text: str) -> str:
     return CARD_NUMBER.sub(mask, text)
 
 
+def mask_secrets(text: str) -> str:
+    """Card numbers masked and reset links' tokens replaced: what any logged text becomes."""
+    return mask_card_numbers(RESET_LINK.sub(rf"\1{REDACTED}", text))
+
+
+def logged_path(rule: str, arguments: Mapping[str, Any]) -> str:
+    """A request's path as it may be logged: its route (``/cards/<int:card_id>``) with
+    each argument filled in (``/cards/7``), except one named like a secret, which is
+    ``[redacted]`` (``/reset-password/[redacted]``)."""
+
+    def fill(found: re.Match[str]) -> str:
+        name = found.group(1)
+        if SENSITIVE_NAME.search(name) or name not in arguments:
+            return REDACTED
+        return str(arguments[name])
+
+    return ROUTE_ARGUMENT.sub(fill, rule)
+
+
 def clean(name: str, value: Any) -> Any:
     """A field's value as it may be logged."""
     if SENSITIVE_NAME.search(name):
         return REDACTED
     if isinstance(value, str):
-        return mask_card_numbers(value)
+        return mask_secrets(value)
     if isinstance(value, Mapping):
         return {str(k): clean(str(k), v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -76,7 +103,7 @@ def clean(name: str, value: Any) -> Any:
             masked = mask_card_numbers(str(value))
             return value if masked == str(value) else masked
         return value
-    return mask_card_numbers(str(value))
+    return mask_secrets(str(value))
 
 
 def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -112,7 +139,7 @@ class Redact(logging.Filter):
             message = record.getMessage()
         except Exception:  # a bad format string: log what there is
             message = f"{record.msg!r} {record.args!r}"
-        record.msg = mask_card_numbers(message)
+        record.msg = mask_secrets(message)
         record.args = None
         for name, value in current_fields().items():
             if getattr(record, name, None) is None:
@@ -138,11 +165,11 @@ class JsonFormatter(logging.Formatter):
         for name, value in extra_fields(record).items():
             line.setdefault(name, value)
         if record.exc_info:
-            line["exception"] = mask_card_numbers(self.formatException(record.exc_info))
+            line["exception"] = mask_secrets(self.formatException(record.exc_info))
         elif record.exc_text:
-            line["exception"] = mask_card_numbers(record.exc_text)
+            line["exception"] = mask_secrets(record.exc_text)
         if record.stack_info:
-            line["stack"] = mask_card_numbers(self.formatStack(record.stack_info))
+            line["stack"] = mask_secrets(self.formatStack(record.stack_info))
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
@@ -165,11 +192,11 @@ class TextFormatter(logging.Formatter):
             if k not in WORK_FIELDS and str(v) not in message
         ]
         # The time and the ids are never masked (none can hold a card number).
-        line = " ".join(parts[:3]) + " " + mask_card_numbers(" ".join(parts[3:]))
+        line = " ".join(parts[:3]) + " " + mask_secrets(" ".join(parts[3:]))
         if record.exc_info:
-            line += "\n" + mask_card_numbers(self.formatException(record.exc_info))
+            line += "\n" + mask_secrets(self.formatException(record.exc_info))
         if record.stack_info:
-            line += "\n" + mask_card_numbers(self.formatStack(record.stack_info))
+            line += "\n" + mask_secrets(self.formatStack(record.stack_info))
         return line
 
 

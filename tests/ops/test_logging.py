@@ -24,7 +24,9 @@ from portal.ops.logs import (
     Redact,
     TextFormatter,
     configure_logging,
+    logged_path,
     mask_card_numbers,
+    mask_secrets,
     wants_json,
 )
 from tests.ops.conftest import Ops
@@ -143,6 +145,43 @@ def test_the_formatters_directly() -> None:
 )
 def test_what_counts_as_a_card_number(text: str, masked: str) -> None:
     assert mask_card_numbers(text) == masked
+
+
+@pytest.mark.parametrize(
+    ("rule", "arguments", "logged"),
+    [
+        ("/cards/<int:card_id>", {"card_id": 7}, "/cards/7"),
+        (
+            "/cards/<int(min=1):card_id>/statements/<int:n>.csv",
+            {"card_id": 7, "n": 2},
+            "/cards/7/statements/2.csv",
+        ),
+        ("/reset-password/<token>", {"token": "abc-DEF_123"}, "/reset-password/[redacted]"),
+        (
+            "/x/<string:api_key>/<secret>",
+            {"api_key": "k", "secret": "s"},
+            "/x/[redacted]/[redacted]",
+        ),
+        ("/officer/", {}, "/officer/"),
+    ],
+)
+def test_the_request_line_names_the_route_with_no_secret_argument(
+    rule: str, arguments: dict[str, object], logged: str
+) -> None:
+    assert logged_path(rule, arguments) == logged
+
+
+def test_a_reset_link_in_any_line_loses_its_token(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(json_lines=False)
+    logging.getLogger("werkzeug").info(
+        '127.0.0.1 - - "GET /reset-password/Zx9_-kQ HTTP/1.1" 200 -',
+        extra={"url": "https://dp.example.gov.uk/reset-password/Zx9_-kQ?x=1"},
+    )
+    err = capsys.readouterr().err
+    assert '"GET /reset-password/[redacted] HTTP/1.1" 200' in err
+    assert "url=https://dp.example.gov.uk/reset-password/[redacted]?x=1" in err
+    assert "Zx9" not in err
+    assert mask_secrets("/reset-password/[redacted]") == "/reset-password/[redacted]"
 
 
 def test_json_in_production_or_when_asked() -> None:
