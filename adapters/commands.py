@@ -20,9 +20,9 @@ _STATUSES = [s.value for s in InboxStatus]
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--provider",
-    default="simulated",
-    show_default=True,
-    help="The card provider the file comes from (cards are matched by its card tokens).",
+    required=True,
+    help="The card provider the file comes from, as its cards are enrolled "
+    "(cards.provider): the file's card tokens are that provider's.",
 )
 @click.option(
     "--batch-size",
@@ -32,15 +32,17 @@ _STATUSES = [s.value for s in InboxStatus]
     help="Lines applied and committed together.",
 )
 def import_command(file: Path, provider: str, batch_size: int) -> None:
-    """Import a daily statement FILE (CSV, docs/statement-format.md).
+    """Import a daily statement FILE (CSV, docs/statement-format.md) from --provider.
 
     Streams files of any size, committing every batch of lines. Bad lines are reported
     with their line numbers and quarantined while the good lines apply. Importing the
     same file again changes nothing; an interrupted import resumes where it stopped.
-    Closing balances are reconciled and every break is recorded.
+    Closing balances are reconciled and every break is recorded. A file whose first line
+    is not the header, or none of whose lines names a card of the provider, is rejected
+    with nothing applied (and is tried again when imported again).
 
-    Exits 0 when the file was imported (even with quarantined lines), 1 when it is not a
-    statement file.
+    Exits 0 when the file was imported (even with quarantined lines) or is already; 1
+    when it is rejected.
     """
     engine = make_engine()
     factory = make_session_factory(engine)
@@ -54,11 +56,13 @@ def import_command(file: Path, provider: str, batch_size: int) -> None:
     if report.already_imported:
         click.echo(f"already imported (import {report.import_id}): nothing changed")
         return
-    for line_number, reason in report.problems:
-        click.echo(f"line {line_number}: {reason}", err=True)
+    if not report.rejected:
+        for line_number, reason in report.problems:
+            click.echo(f"line {line_number}: {reason}", err=True)
     if report.rejected:
-        click.echo(f"rejected: {report.rejected}", err=True)
-        click.echo(f"the header must be: {HEADER}", err=True)
+        click.echo(f"import {report.import_id} rejected: {report.rejected}", err=True)
+        if report.rejected.startswith("the first line"):
+            click.echo(f"the header must be: {HEADER}", err=True)
         raise SystemExit(1)
     shown = len(report.problems)
     if report.quarantined > shown:

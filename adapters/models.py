@@ -183,7 +183,9 @@ class CardCommandRecord(Base):
 class ImportStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
-    REJECTED = "rejected"  # the file as a whole is not a statement (bad header)
+    # Refused as a whole, nothing applied (``reason`` says why): not a statement file, or
+    # no line names a card of the provider given. Importing it again tries again.
+    REJECTED = "rejected"
 
 
 class StatementImport(Base):
@@ -209,10 +211,26 @@ class StatementImport(Base):
     balances_checked: Mapped[int] = mapped_column(BigInteger, default=0)
     breaks: Mapped[int] = mapped_column(BigInteger, default=0)
     statement_date: Mapped[date | None]
+    # Why the file was rejected, for a rejected import.
+    reason: Mapped[str | None] = mapped_column(String(500))
+    # Where the file is kept, byte for byte, under the SHA-256 it is known by: the raw
+    # record of every line (the provider's fields we do not use among them).
+    archived_as: Mapped[str | None] = mapped_column(String(500))
+
+
+class QuarantineStatus(StrEnum):
+    QUARANTINED = "quarantined"  # not applied; ``reason`` says why
+    APPLIED = "applied"  # applied when it was tried again, after the cause was fixed
+    DUPLICATE = "duplicate"  # tried again, its effect was already there
 
 
 class QuarantinedLine(Base):
-    """A statement line that could not be applied, kept as it was with the reason."""
+    """A statement line that could not be applied, kept as it was with the reason.
+
+    ``dpledger import --retry-quarantined`` tries it again once the cause is fixed: a line
+    that applies is marked so (and never tried again); one that still fails keeps its
+    status with the latest reason.
+    """
 
     __tablename__ = "quarantined_lines"
     __table_args__ = (UniqueConstraint("import_id", "line_number"),)
@@ -223,3 +241,8 @@ class QuarantinedLine(Base):
     raw_line: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(String(500))
     quarantined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[QuarantineStatus] = mapped_column(
+        str_enum(QuarantineStatus), default=QuarantineStatus.QUARANTINED
+    )
+    attempts: Mapped[int] = mapped_column(default=1)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -3,16 +3,20 @@
 ``import_statement`` streams a file of any size in batches (one transaction per batch of
 about 1,000 lines), so memory stays flat however long the file is:
 
-- the file is known by the SHA-256 of its bytes: importing it again changes nothing, and an
-  interrupted import resumes after the last committed line;
+- the file is known by the SHA-256 of its bytes: importing it again changes nothing, and
+  an interrupted import resumes after the last committed line;
 - each line becomes a canonical event (``adapters.statement_lines``), applied through the
   same code as webhooks, with the provider as idempotency source and the line's
   transaction id as key (so a transaction in two files, or also sent by webhook, has one
   effect);
-- a bad line is quarantined with its line number and the reason, and the good lines apply;
-- each ``CLOSING_BALANCE`` line is reconciled against the ledger's posted balance at the end
-  of that day (Europe/London), and every difference is recorded as a
-  ``ReconciliationBreak``.
+- a bad line is quarantined with its line number and the reason, and the good lines
+  apply;
+- each ``CLOSING_BALANCE`` line is reconciled against the ledger's posted balance at the
+  end of that day (Europe/London), and every difference is recorded as a
+  ``ReconciliationBreak``;
+- a file is refused as a whole, with nothing applied, when its first line is not the
+  header or when no line names a card of the provider given (the wrong ``--provider``
+  would otherwise quarantine every line).
 
 Lines that link to an authorisation run in a savepoint of their own; the rest rely on the
 ledger writing nothing when it refuses. Anything unexpected rolls the batch back and runs
@@ -22,7 +26,7 @@ it again line by line, each in a savepoint, so one odd line cannot stop the file
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -34,12 +38,7 @@ from adapters.apply import EventApplier
 from adapters.authorisation import london_midnight
 from adapters.canonical import CanonicalEvent
 from adapters.errors import UnknownCard
-from adapters.models import (
-    ImportStatus,
-    InboxStatus,
-    QuarantinedLine,
-    StatementImport,
-)
+from adapters.models import ImportStatus, InboxStatus, QuarantinedLine, StatementImport
 from adapters.repositories import balances as balances_repo
 from adapters.repositories import cards as cards_repo
 from adapters.repositories import statements as statements_repo
@@ -53,6 +52,7 @@ from adapters.statement_lines import (
     BadLine,
     ClosingBalance,
     Line,
+    card_token_of,
     parse_line,
     read,
     rows,
@@ -78,6 +78,8 @@ __all__ = [
 
 BATCH_SIZE = 1000
 _CARD_CACHE_LIMIT = 20_000
+_CHUNK = 1 << 20  # bytes read at a time while hashing
+_TOKENS_AT_ONCE = 500  # card tokens looked up together while checking the provider
 
 
 @dataclass
@@ -90,16 +92,9 @@ class ImportReport:
     quarantined: int = 0
     balances_checked: int = 0
     breaks: int = 0
-    rejected: str | None = None
+    rejected: str | None = None  # the file was refused as a whole: why
+    provider: str = ""
     problems: list[tuple[int, str]] = field(default_factory=list)  # the first few
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def import_statement(
@@ -115,7 +110,35 @@ def import_statement(
 
     ``progress`` is called with the number of bytes read since its last call.
     """
-    digest = file_digest(path)
+    report, go_on = _open_import(factory, path, clock, file_digest(path), provider)
+    if not go_on:
+        if progress is not None:
+            progress(path.stat().st_size)
+        return report
+    importer = _Importer(factory, clock, report.provider, report, batch_size)
+    with path.open("rb") as handle:
+        importer.run(handle, progress)
+    return report
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 (hex) a statement file is known by."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _open_import(
+    factory: sessionmaker[Session],
+    path: Path,
+    clock: Clock,
+    digest: str,
+    provider: str,
+) -> tuple[ImportReport, bool]:
+    """The file's import, created (or begun again, when it was rejected); whether this
+    process goes on to import lines."""
     with factory() as session, session.begin():
         record = statements_repo.import_by_digest(session, digest)
         if record is None:
@@ -128,23 +151,28 @@ def import_statement(
                 started_at=clock.now(),
             )
             session.add(record)
-            session.flush()
+        elif record.status is ImportStatus.REJECTED:
+            # Nothing of it was applied: try again (with another provider, or
+            # once its cards are enrolled). A file that is not a statement is
+            # rejected again.
+            record.status = ImportStatus.IN_PROGRESS
+            record.provider = provider
+            record.reason = None
+            record.started_at = clock.now()
+            record.finished_at = None
+        session.flush()
         report = _report_of(record)
         if record.status is not ImportStatus.IN_PROGRESS:
             report.already_imported = True
-            if progress is not None:
-                progress(record.file_size)
-            return report
-        provider = record.provider
-    importer = _Importer(factory, clock, provider, report, batch_size)
-    with path.open("rb") as handle:
-        importer.run(handle, progress)
-    return report
+            return report, False
+        # An interrupted import resumes with the provider it began with.
+        return report, True
 
 
 def _report_of(record: StatementImport) -> ImportReport:
     return ImportReport(
         import_id=record.id,
+        provider=record.provider,
         lines=int(record.lines_done),
         applied=int(record.lines_applied),
         duplicate=int(record.lines_duplicate),
@@ -155,6 +183,8 @@ def _report_of(record: StatementImport) -> ImportReport:
 
 
 class _Importer:
+    """Applies the lines of one import, a batch per transaction."""
+
     def __init__(
         self,
         factory: sessionmaker[Session],
@@ -178,6 +208,13 @@ class _Importer:
         if first is None or first.fields != list(COLUMNS):
             self._reject("the first line is not the statement header: " + HEADER)
             return
+        if resume_after == 0 and not self._names_a_known_card(handle):
+            self._reject(
+                f"no line names a {self.provider} card: is --provider right? (nothing "
+                "was applied; import the file again with the right provider, or once "
+                "its cards are enrolled)"
+            )
+            return
         batch: list[_Line] = []
         for row in lines:
             if row.number <= resume_after:
@@ -188,6 +225,34 @@ class _Importer:
                 self._commit_batch(batch)
                 batch = []
         self._commit_batch(batch, final=True)
+
+    def _names_a_known_card(self, handle: IO[bytes]) -> bool:
+        """Whether some line names a card of this provider (or no line names a card at
+        all). Reads the file only until the first such card, which is nearly always on
+        its first lines; then puts the handle back where it was."""
+        position = handle.tell()
+        handle.seek(0)
+        try:
+            tokens: set[str] = set()
+            for row in rows(handle):
+                token = card_token_of(row) if row.number > 1 else None
+                if token is not None and token not in self.cards:
+                    tokens.add(token)
+                if len(tokens) >= _TOKENS_AT_ONCE and self._any_known(tokens):
+                    return True
+            return self._any_known(tokens) or not self.cards
+        finally:
+            handle.seek(position)
+
+    def _any_known(self, tokens: set[str]) -> bool:
+        if not tokens:
+            return False
+        with self.factory() as session, session.begin():
+            found = cards_repo.card_refs(session, self.provider, tokens)
+        for token in tokens:
+            self.cards[token] = found.get(token)
+        tokens.clear()
+        return bool(found)
 
     def _commit_batch(self, batch: list[_Line], final: bool = False) -> None:
         counts = _Counts()
@@ -212,7 +277,7 @@ class _Importer:
     def _apply_batch(
         self,
         session: Session,
-        batch: list[_Line],
+        batch: Sequence[_Line],
         counts: _Counts,
         *,
         careful: bool,
@@ -348,25 +413,22 @@ class _Importer:
         return self.cards[token]
 
     def _quarantine(self, session: Session, counts: _Counts, row: _Line, reason: str) -> None:
-        line_number = row.number
         session.add(
             QuarantinedLine(
                 import_id=self.report.import_id,
-                line_number=line_number,
+                line_number=row.number,
                 # A line too long to be one is kept just too long, so it reads the same.
                 raw_line=row.text[: MAX_LINE + 1],
                 reason=reason[:500],
                 quarantined_at=self.clock.now(),
             )
         )
-        counts.quarantined += 1
-        if len(self.report.problems) + len(counts.problems) < 20:
-            counts.problems.append((line_number, reason))
+        counts.note_problem(self.report, row.number, reason)
 
     def _record_progress(
         self,
         session: Session,
-        batch: list[_Line],
+        batch: Sequence[_Line],
         counts: _Counts,
         final: bool,
     ) -> None:
@@ -392,16 +454,8 @@ class _Importer:
             record = session.get(StatementImport, self.report.import_id)
             assert record is not None
             record.status = ImportStatus.REJECTED
+            record.reason = reason[:500]
             record.finished_at = self.clock.now()
-            session.add(
-                QuarantinedLine(
-                    import_id=record.id,
-                    line_number=1,
-                    raw_line="",
-                    reason=reason[:500],
-                    quarantined_at=self.clock.now(),
-                )
-            )
         self.report.rejected = reason
         self.report.problems.append((1, reason))
 
@@ -418,6 +472,11 @@ class _Counts:
     balances_checked: int = 0
     breaks: int = 0
     problems: list[tuple[int, str]] = field(default_factory=list)
+
+    def note_problem(self, report: ImportReport, line_number: int, reason: str) -> None:
+        self.quarantined += 1
+        if len(report.problems) + len(self.problems) < 20:
+            self.problems.append((line_number, reason))
 
     def add_to(self, report: ImportReport) -> None:
         report.applied += self.applied

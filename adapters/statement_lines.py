@@ -218,3 +218,10 @@ def rows(handle: IO[bytes], progress: Callable[[int], None] | None = None) -> It
         yield row_of(number, text)
     if progress is not None and unreported:
         progress(unreported)
+
+
+def card_token_of(row: Row) -> str | None:
+    """The card token a row names, if it has the statement's fields."""
+    if row.fields is None or len(row.fields) != len(COLUMNS):
+        return None
+    return row.fields[2].strip() or None

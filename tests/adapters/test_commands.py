@@ -57,15 +57,16 @@ def test_import_reports_bad_lines_and_is_idempotent(
         f"CARD_PAYMENT,cli-2,{token},2026-04-06T10:00:00Z,5.001,GBP,Shop,5411,,,,,\n"
     )
     runner = CliRunner()
-    result = runner.invoke(main, ["import", str(path)])
+    options = ["--provider", "simulated"]
+    result = runner.invoke(main, ["import", str(path), *options])
     assert result.exit_code == 0, result.output
     assert "line 3: amount" in result.output
     assert "1 applied" in result.output and "1 quarantined" in result.output
-    again = runner.invoke(main, ["import", str(path)])
+    again = runner.invoke(main, ["import", str(path), *options])
     assert again.exit_code == 0 and "already imported" in again.output
     bad = tmp_path / "bad.csv"
     bad.write_text("hello\n")
-    assert runner.invoke(main, ["import", str(bad)]).exit_code == 1
+    assert runner.invoke(main, ["import", str(bad), *options]).exit_code == 1
 
 
 def test_inbox_list_and_replay(cli_db: sessionmaker[Session]) -> None:

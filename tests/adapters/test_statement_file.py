@@ -469,3 +469,71 @@ def test_long_transaction_ids_never_collide(
     assert ledger.balances(budget.id).posted == 0
     assert ledger.balances(arrears).posted == -(400 + 100 + 200)
     assert verify_chain(session).ok
+
+
+def test_a_file_of_another_providers_cards_is_rejected_whole_and_can_be_imported_again(
+    session: Session, clock: FixedClock, tmp_path: Path
+) -> None:
+    budget, card = _card(session, clock)
+    t = card.provider_card_token
+    path = _write(
+        tmp_path,
+        [
+            f"CARD_PAYMENT,pv1,{t},2026-04-06T08:10:00Z,1.00,GBP,Shop,5411,,,,,",
+            f"CLOSING_BALANCE,,{t},2026-04-06,999.00,GBP,,,,,,,",
+        ],
+    )
+    wrong = import_statement(_factory(session), path, clock, provider="stripe")
+    assert wrong.rejected is not None and "no line names a stripe card" in wrong.rejected
+    assert not wrong.already_imported
+    record = session.get(StatementImport, wrong.import_id)
+    assert record is not None and record.status is ImportStatus.REJECTED
+    assert record.reason == wrong.rejected
+    # Nothing applied, nothing quarantined: the file was refused, not completed.
+    assert session.execute(select(QuarantinedLine)).all() == []
+    assert session.execute(select(ReconciliationBreak)).all() == []
+    assert Ledger(session, clock).balances(budget.id).posted == 100_000
+    # Imported again with the same provider: rejected again (never "already imported").
+    again = import_statement(_factory(session), path, clock, provider="stripe")
+    assert again.rejected is not None and not again.already_imported
+    # With the right provider the same file imports.
+    right = import_statement(_factory(session), path, clock, provider="simulated")
+    assert right.import_id == wrong.import_id
+    assert (right.rejected, right.applied, right.balances_checked) == (None, 1, 1)
+    session.refresh(record)
+    assert (record.status, record.provider, record.reason) == (
+        ImportStatus.COMPLETED,
+        "simulated",
+        None,
+    )
+    assert Ledger(session, clock).balances(budget.id).posted == 100_000 - 100
+
+
+def test_a_file_whose_first_known_card_comes_late_is_imported(
+    session: Session, clock: FixedClock, tmp_path: Path
+) -> None:
+    """The provider check reads on until it meets a known card: many unknown tokens
+    first (more than one look-up's worth) do not reject the file."""
+    budget, card = _card(session, clock)
+    unknown = [
+        f"CARD_PAYMENT,uk{i},nobody-{i},2026-04-06T08:10:00Z,1.00,GBP,Shop,5411,,,,,"
+        for i in range(700)
+    ]
+    known = (
+        f"CARD_PAYMENT,kn1,{card.provider_card_token},2026-04-06T08:10:00Z,2.00,GBP,Shop,5411,,,,,"
+    )
+    path = _write(tmp_path, [*unknown, known])
+    report = import_statement(_factory(session), path, clock, provider="simulated")
+    assert (report.rejected, report.applied, report.quarantined) == (None, 1, 700)
+    assert Ledger(session, clock).balances(budget.id).posted == 100_000 - 200
+
+
+def test_a_rejected_file_says_so_when_imported_again(
+    session: Session, clock: FixedClock, tmp_path: Path
+) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("not,a,statement\n")
+    first = import_statement(_factory(session), path, clock, provider="simulated")
+    again = import_statement(_factory(session), path, clock, provider="simulated")
+    assert first.rejected is not None and again.rejected == first.rejected
+    assert not again.already_imported and again.import_id == first.import_id
