@@ -42,7 +42,7 @@ def import_command(file: Path, provider: str, batch_size: int) -> None:
     with nothing applied (and is tried again when imported again).
 
     Exits 0 when the file was imported (even with quarantined lines) or is already; 1
-    when it is rejected.
+    when it is rejected, or being imported by another process.
     """
     engine = make_engine()
     factory = make_session_factory(engine)
@@ -72,6 +72,9 @@ def import_command(file: Path, provider: str, batch_size: int) -> None:
         f"recorded, {report.quarantined} quarantined; {report.balances_checked} closing "
         f"balances checked, {report.breaks} reconciliation breaks recorded"
     )
+    if report.stopped:
+        click.echo(f"stopped: {report.stopped}", err=True)
+        raise SystemExit(1)
 
 
 @click.group("inbox")

@@ -18,6 +18,11 @@ about 1,000 lines), so memory stays flat however long the file is:
   header or when no line names a card of the provider given (the wrong ``--provider``
   would otherwise quarantine every line).
 
+Every batch locks the import's row first and goes on only if the import still stands
+where this process left it, so two processes importing one file never apply a line
+twice: the second waits for the first's batch and stops, saying the file is being
+imported.
+
 Lines that link to an authorisation run in a savepoint of their own; the rest rely on the
 ledger writing nothing when it refuses. Anything unexpected rolls the batch back and runs
 it again line by line, each in a savepoint, so one odd line cannot stop the file.
@@ -32,6 +37,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.apply import EventApplier
@@ -93,6 +99,8 @@ class ImportReport:
     balances_checked: int = 0
     breaks: int = 0
     rejected: str | None = None  # the file was refused as a whole: why
+    # This process stopped without finishing (another is importing the file): why.
+    stopped: str | None = None
     provider: str = ""
     problems: list[tuple[int, str]] = field(default_factory=list)  # the first few
 
@@ -139,34 +147,46 @@ def _open_import(
 ) -> tuple[ImportReport, bool]:
     """The file's import, created (or begun again, when it was rejected); whether this
     process goes on to import lines."""
-    with factory() as session, session.begin():
-        record = statements_repo.import_by_digest(session, digest)
-        if record is None:
-            record = StatementImport(
-                file_sha256=digest,
-                file_name=path.name[:500],
-                file_size=path.stat().st_size,
-                provider=provider,
-                status=ImportStatus.IN_PROGRESS,
-                started_at=clock.now(),
-            )
-            session.add(record)
-        elif record.status is ImportStatus.REJECTED:
-            # Nothing of it was applied: try again (with another provider, or
-            # once its cards are enrolled). A file that is not a statement is
-            # rejected again.
-            record.status = ImportStatus.IN_PROGRESS
-            record.provider = provider
-            record.reason = None
-            record.started_at = clock.now()
-            record.finished_at = None
-        session.flush()
-        report = _report_of(record)
-        if record.status is not ImportStatus.IN_PROGRESS:
-            report.already_imported = True
-            return report, False
-        # An interrupted import resumes with the provider it began with.
-        return report, True
+    for attempt in range(2):
+        try:
+            with factory() as session, session.begin():
+                record = statements_repo.import_by_digest(session, digest, lock=True)
+                if record is None:
+                    record = StatementImport(
+                        file_sha256=digest,
+                        file_name=path.name[:500],
+                        file_size=path.stat().st_size,
+                        provider=provider,
+                        status=ImportStatus.IN_PROGRESS,
+                        started_at=clock.now(),
+                    )
+                    session.add(record)
+                elif record.status is ImportStatus.REJECTED:
+                    # Nothing of it was applied: try again (with another provider, or
+                    # once its cards are enrolled). A file that is not a statement is
+                    # rejected again.
+                    record.status = ImportStatus.IN_PROGRESS
+                    record.provider = provider
+                    record.reason = None
+                    record.started_at = clock.now()
+                    record.finished_at = None
+                session.flush()
+                report = _report_of(record)
+                if record.status is not ImportStatus.IN_PROGRESS:
+                    report.already_imported = True
+                    return report, False
+                if record.provider != provider:
+                    report.stopped = (
+                        f"import {record.id} of this file was begun with --provider "
+                        f"{record.provider}: finish it with that provider"
+                    )
+                    return report, False
+                return report, True
+        except IntegrityError:
+            # Another process created the import at the same moment: read theirs.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _report_of(record: StatementImport) -> ImportReport:
@@ -180,6 +200,15 @@ def _report_of(record: StatementImport) -> ImportReport:
         balances_checked=int(record.balances_checked),
         breaks=int(record.breaks),
     )
+
+
+class _Superseded(Exception):
+    """The import no longer stands where this process left it: another process has
+    imported lines of it (or finished it) meanwhile."""
+
+    def __init__(self, record: StatementImport) -> None:
+        super().__init__(record.status.value)
+        self.status = record.status
 
 
 class _Importer:
@@ -200,31 +229,40 @@ class _Importer:
         self.batch_size = batch_size
         self.cards: dict[str, CardRef | None] = {}
         self.statement_date: date | None = None
+        self.done = report.lines  # the last line committed
 
     def run(self, handle: IO[bytes], progress: Callable[[int], None] | None) -> None:
         resume_after = self.report.lines
         lines = rows(handle, progress)
         first = next(lines, None)
-        if first is None or first.fields != list(COLUMNS):
-            self._reject("the first line is not the statement header: " + HEADER)
-            return
-        if resume_after == 0 and not self._names_a_known_card(handle):
-            self._reject(
-                f"no line names a {self.provider} card: is --provider right? (nothing "
-                "was applied; import the file again with the right provider, or once "
-                "its cards are enrolled)"
+        try:
+            if first is None or first.fields != list(COLUMNS):
+                self._reject("the first line is not the statement header: " + HEADER)
+                return
+            if resume_after == 0 and not self._names_a_known_card(handle):
+                self._reject(
+                    f"no line names a {self.provider} card: is --provider right? (nothing "
+                    "was applied; import the file again with the right provider, or once "
+                    "its cards are enrolled)"
+                )
+                return
+            batch: list[_Line] = []
+            for row in lines:
+                if row.number <= resume_after:
+                    continue
+                # Read at once: the batch keeps what each line says, not its fields.
+                batch.append(_Line(row.number, row.text, read(row)))
+                if len(batch) >= self.batch_size:
+                    self._commit_batch(batch)
+                    batch = []
+            self._commit_batch(batch, final=True)
+        except _Superseded as superseded:
+            done = {ImportStatus.COMPLETED: "finished", ImportStatus.REJECTED: "rejected"}
+            self.report.stopped = (
+                f"import {self.report.import_id} was {done[superseded.status]} by another process"
+                if superseded.status in done
+                else f"import {self.report.import_id} is being imported by another process"
             )
-            return
-        batch: list[_Line] = []
-        for row in lines:
-            if row.number <= resume_after:
-                continue
-            # Read at once: the batch keeps what each line says, not its fields.
-            batch.append(_Line(row.number, row.text, read(row)))
-            if len(batch) >= self.batch_size:
-                self._commit_batch(batch)
-                batch = []
-        self._commit_batch(batch, final=True)
 
     def _names_a_known_card(self, handle: IO[bytes]) -> bool:
         """Whether some line names a card of this provider (or no line names a card at
@@ -254,24 +292,36 @@ class _Importer:
         tokens.clear()
         return bool(found)
 
+    def _claim(self, session: Session) -> StatementImport:
+        """Lock the import's row for this transaction; stop if another process has moved
+        it on since this one last committed."""
+        record = statements_repo.lock_import(session, self.report.import_id)
+        if record.status is not ImportStatus.IN_PROGRESS or record.lines_done != self.done:
+            raise _Superseded(record)
+        return record
+
     def _commit_batch(self, batch: list[_Line], final: bool = False) -> None:
         counts = _Counts()
         session = self.factory()
         try:
             with session.begin():
+                record = self._claim(session)  # before the ledger's head: a lock order
                 # The ledger keeps the batch's postings in memory and writes them together.
                 with postings.deferred(session):
                     self._apply_batch(session, batch, counts, careful=False)
-                self._record_progress(session, batch, counts, final)
+                self._record_progress(session, record, batch, counts, final)
         except _Retry:
             session.close()
             session = self.factory()
             counts = _Counts()
             with session.begin():
+                record = self._claim(session)
                 self._apply_batch(session, batch, counts, careful=True)
-                self._record_progress(session, batch, counts, final)
+                self._record_progress(session, record, batch, counts, final)
         finally:
             session.close()
+        if batch:
+            self.done = batch[-1].number
         counts.add_to(self.report)
 
     def _apply_batch(
@@ -428,12 +478,11 @@ class _Importer:
     def _record_progress(
         self,
         session: Session,
+        record: StatementImport,
         batch: Sequence[_Line],
         counts: _Counts,
         final: bool,
     ) -> None:
-        record = session.get(StatementImport, self.report.import_id)
-        assert record is not None
         if batch:
             record.lines_done = batch[-1].number
         record.lines_applied += counts.applied
@@ -451,8 +500,7 @@ class _Importer:
 
     def _reject(self, reason: str) -> None:
         with self.factory() as session, session.begin():
-            record = session.get(StatementImport, self.report.import_id)
-            assert record is not None
+            record = self._claim(session)
             record.status = ImportStatus.REJECTED
             record.reason = reason[:500]
             record.finished_at = self.clock.now()

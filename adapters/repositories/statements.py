@@ -13,10 +13,24 @@ from adapters.models import QuarantinedLine, StatementImport
 from ledger.models import ReconciliationBreak
 
 
-def import_by_digest(session: Session, digest: str) -> StatementImport | None:
+def import_by_digest(
+    session: Session, digest: str, *, lock: bool = False
+) -> StatementImport | None:
+    """The import of the file with this SHA-256; with ``lock``, its row locked for the
+    transaction (``FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already holds
+    the whole database)."""
+    query = select(StatementImport).where(StatementImport.file_sha256 == digest)
+    return session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+
+
+def lock_import(session: Session, import_id: int) -> StatementImport:
+    """The import's row, locked for the transaction, read afresh."""
     return session.execute(
-        select(StatementImport).where(StatementImport.file_sha256 == digest)
-    ).scalar_one_or_none()
+        select(StatementImport)
+        .where(StatementImport.id == import_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
 
 
 def quarantined(session: Session, import_id: int, limit: int = 1000) -> list[QuarantinedLine]:
