@@ -11,9 +11,10 @@ from adapters.models import InboxStatus
 from adapters.repositories import inbox as inbox_repo
 from adapters.statement_file import HEADER, import_statement
 from ledger.clock import SystemClock
-from ledger.db import make_engine, make_session_factory
+from ledger.db import INSTANCE_DIR, make_engine, make_session_factory
 
 _STATUSES = [s.value for s in InboxStatus]
+ARCHIVE = INSTANCE_DIR / "statements"
 
 
 @click.command("import")
@@ -31,7 +32,14 @@ _STATUSES = [s.value for s in InboxStatus]
     type=click.IntRange(1, 100_000),
     help="Lines applied and committed together.",
 )
-def import_command(file: Path, provider: str, batch_size: int) -> None:
+@click.option(
+    "--archive",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=ARCHIVE,
+    show_default="statements/ in the instance folder (DPLEDGER_INSTANCE)",
+    help="Where each imported file is kept, byte for byte, as <sha256>.csv.",
+)
+def import_command(file: Path, provider: str, batch_size: int, archive: Path) -> None:
     """Import a daily statement FILE (CSV, docs/statement-format.md) from --provider.
 
     Streams files of any size, committing every batch of lines. Bad lines are reported
@@ -50,7 +58,7 @@ def import_command(file: Path, provider: str, batch_size: int) -> None:
     with click.progressbar(length=size, label=f"Importing {file.name}", file=None) as bar:
         report = import_statement(
             factory, file, SystemClock(), provider=provider, batch_size=batch_size,
-            progress=bar.update,
+            progress=bar.update, archive=archive,
         )  # fmt: skip
     engine.dispose()
     if report.already_imported:

@@ -3,8 +3,9 @@
 ``import_statement`` streams a file of any size in batches (one transaction per batch of
 about 1,000 lines), so memory stays flat however long the file is:
 
-- the file is known by the SHA-256 of its bytes: importing it again changes nothing, and
-  an interrupted import resumes after the last committed line;
+- the file is known by the SHA-256 of its bytes, and kept byte for byte under that name
+  (``archive``): importing it again changes nothing, and an interrupted import resumes
+  after the last committed line;
 - each line becomes a canonical event (``adapters.statement_lines``), applied through the
   same code as webhooks, with the provider as idempotency source and the line's
   transaction id as key (so a transaction in two files, or also sent by webhook, has one
@@ -31,6 +32,8 @@ it again line by line, each in a savepoint, so one odd line cannot stop the file
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -84,7 +87,7 @@ __all__ = [
 
 BATCH_SIZE = 1000
 _CARD_CACHE_LIMIT = 20_000
-_CHUNK = 1 << 20  # bytes read at a time while hashing
+_CHUNK = 1 << 20  # bytes read at a time while hashing and archiving
 _TOKENS_AT_ONCE = 500  # card tokens looked up together while checking the provider
 
 
@@ -102,6 +105,7 @@ class ImportReport:
     # This process stopped without finishing (another is importing the file): why.
     stopped: str | None = None
     provider: str = ""
+    archived_as: str | None = None
     problems: list[tuple[int, str]] = field(default_factory=list)  # the first few
 
 
@@ -113,29 +117,59 @@ def import_statement(
     provider: str,
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int], None] | None = None,
+    archive: Path | None = None,
 ) -> ImportReport:
     """Import a statement file (see the module docstring). Commits once per batch.
 
+    With ``archive`` (a folder), the file is first copied there as ``<sha256>.csv`` and the
+    lines are read from that copy: what is imported is exactly what is kept.
     ``progress`` is called with the number of bytes read since its last call.
     """
-    report, go_on = _open_import(factory, path, clock, file_digest(path), provider)
+    digest, kept = _digest(path, archive)
+    report, go_on = _open_import(factory, path, clock, digest, provider, kept)
     if not go_on:
         if progress is not None:
             progress(path.stat().st_size)
         return report
     importer = _Importer(factory, clock, report.provider, report, batch_size)
-    with path.open("rb") as handle:
+    with (kept or path).open("rb") as handle:
         importer.run(handle, progress)
     return report
 
 
 def file_digest(path: Path) -> str:
     """The SHA-256 (hex) a statement file is known by."""
+    return _digest(path, None)[0]
+
+
+def _digest(path: Path, archive: Path | None) -> tuple[str, Path | None]:
+    """The SHA-256 of the file, and where it is kept (copied in the same pass)."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    if archive is None:
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(_CHUNK), b""):
+                digest.update(chunk)
+        return digest.hexdigest(), None
+    archive.mkdir(parents=True, exist_ok=True)
+    with (
+        path.open("rb") as handle,
+        tempfile.NamedTemporaryFile(dir=archive, prefix=".incoming-", delete=False) as copy,
+    ):
+        try:
+            for chunk in iter(lambda: handle.read(_CHUNK), b""):
+                digest.update(chunk)
+                copy.write(chunk)
+            copy.flush()
+            os.fsync(copy.fileno())
+        except BaseException:
+            os.unlink(copy.name)
+            raise
+    kept = archive / f"{digest.hexdigest()}.csv"
+    if kept.exists():
+        os.unlink(copy.name)  # kept already, from an earlier import of the same bytes
+    else:
+        os.replace(copy.name, kept)
+    return digest.hexdigest(), kept
 
 
 def _open_import(
@@ -144,6 +178,7 @@ def _open_import(
     clock: Clock,
     digest: str,
     provider: str,
+    kept: Path | None,
 ) -> tuple[ImportReport, bool]:
     """The file's import, created (or begun again, when it was rejected); whether this
     process goes on to import lines."""
@@ -170,6 +205,8 @@ def _open_import(
                     record.reason = None
                     record.started_at = clock.now()
                     record.finished_at = None
+                if kept is not None:
+                    record.archived_as = str(kept)[:500]
                 session.flush()
                 report = _report_of(record)
                 if record.status is not ImportStatus.IN_PROGRESS:
@@ -199,6 +236,7 @@ def _report_of(record: StatementImport) -> ImportReport:
         quarantined=int(record.lines_quarantined),
         balances_checked=int(record.balances_checked),
         breaks=int(record.breaks),
+        archived_as=record.archived_as,
     )
 
 

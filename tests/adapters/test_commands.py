@@ -57,7 +57,7 @@ def test_import_reports_bad_lines_and_is_idempotent(
         f"CARD_PAYMENT,cli-2,{token},2026-04-06T10:00:00Z,5.001,GBP,Shop,5411,,,,,\n"
     )
     runner = CliRunner()
-    options = ["--provider", "simulated"]
+    options = ["--provider", "simulated", "--archive", str(tmp_path / "kept")]
     result = runner.invoke(main, ["import", str(path), *options])
     assert result.exit_code == 0, result.output
     assert "line 3: amount" in result.output

@@ -54,7 +54,7 @@ def test_a_rejected_file_is_said_to_be_rejected_every_time(
     path = tmp_path / "day.csv"
     path.write_text(f"{HEADER}\nFEE,f-1,{token},2026-04-06T10:00:00Z,1.00,GBP,,,,F,,,\n")
     runner = CliRunner()
-    args = ["import", str(path), "--provider", "marqeta"]
+    args = ["import", str(path), "--provider", "marqeta", "--archive", str(tmp_path / "k")]
     for _ in range(2):
         result = runner.invoke(main, args)
         assert result.exit_code == 1, result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -537,3 +538,31 @@ def test_a_rejected_file_says_so_when_imported_again(
     again = import_statement(_factory(session), path, clock, provider="simulated")
     assert first.rejected is not None and again.rejected == first.rejected
     assert not again.already_imported and again.import_id == first.import_id
+
+
+def test_the_file_is_kept_byte_for_byte_under_its_digest(
+    session: Session, clock: FixedClock, tmp_path: Path
+) -> None:
+    _budget, card = _card(session, clock)
+    t = card.provider_card_token
+    path = _write(tmp_path, [f"CARD_PAYMENT,ar1,{t},2026-04-06T08:10:00Z,1.00,GBP,Shop,5411,,,,,"])
+    archive = tmp_path / "kept"
+    report = import_statement(_factory(session), path, clock, provider="simulated", archive=archive)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    kept = archive / f"{digest}.csv"
+    assert kept.read_bytes() == path.read_bytes()
+    assert report.archived_as == str(kept)
+    record = session.get(StatementImport, report.import_id)
+    assert record is not None
+    assert (record.file_sha256, record.file_name, record.file_size, record.archived_as) == (
+        digest,
+        "statement.csv",
+        path.stat().st_size,
+        str(kept),
+    )
+    # The same bytes under another name: known, and kept once.
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(path.read_bytes())
+    again = import_statement(_factory(session), copy, clock, provider="simulated", archive=archive)
+    assert again.already_imported
+    assert sorted(p.name for p in archive.iterdir()) == [f"{digest}.csv"]
