@@ -32,10 +32,11 @@ MAX_ATTEMPTS = 6
 
 @dataclass(frozen=True)
 class Message:
-    """A message to send: to the holder (``person_id``) or to the monitoring team."""
+    """A message to send: to the holder (``person_id``), to the monitoring team, or to
+    the address given (``to_address``: a sign-in's password reset email)."""
 
     dedupe_key: str
-    audience: str  # "holder" or "officer"
+    audience: str  # "holder", "officer" or "sign_in"
     subject: str
     body: str
     cause: str

@@ -5,11 +5,9 @@
 - ``SignInAttempt``: every sign-in attempt, by email address and source address. Lock-out
   and rate limits are counted from it, so they hold across web workers.
 - ``PasswordResetToken``: only a SHA-256 hash of the emailed token is kept; it expires and
-  is used at most once.
+  is used at most once. The email itself goes through monitoring's notification outbox.
 - ``RecordView``: each time an officer opens a person's record (Caldicott: every access
   accountable).
-- ``OutboxEmail``: emails waiting to be sent. A stop-gap: password reset mail moves to
-  monitoring's notification outbox when that is in place.
 - ``ApiClient`` and ``ApiIdempotencyKey``: machine clients of the JSON API (their public
   keys and scopes), and the ``Idempotency-Key`` of each POST they made with one.
 """
@@ -117,19 +115,6 @@ class RecordView(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     page: Mapped[str] = mapped_column(String(200))
     viewed_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class OutboxEmail(Base):
-    """An email written in the same transaction as what caused it, sent later."""
-
-    __tablename__ = "portal_outbox"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    to_address: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ApiClient(Base):

@@ -10,7 +10,10 @@ Promises:
 - a source address with ``max_failures_per_address`` failures within ``lockout`` is
   refused too, whichever emails it tries;
 - a reset token is kept only as its SHA-256 hash, expires, works once, and a newer one
-  retires the older; a reset signs out every session of that user.
+  retires the older; a reset signs out every session of that user;
+- the reset email is written to monitoring's notification outbox in the same transaction
+  as its token, addressed to the sign-in's email (not a person's), and sent by the
+  scheduler's notifications job.
 """
 
 from __future__ import annotations
@@ -28,9 +31,15 @@ from sqlalchemy.orm import Session
 
 from ledger.clock import Clock
 from ledger.errors import DomainError
+from monitoring.notifications import Message, enqueue
 from portal.auth import passwords
-from portal.models import OutboxEmail, PasswordResetToken, SignInAttempt, User
+from portal.models import PasswordResetToken, SignInAttempt, User
 from portal.repositories import users as users_repo
+
+# A reset email in the notification outbox: sent to the sign-in's address, never listed
+# among a holder's notices (those are audience "holder", by person).
+PASSWORD_RESET_AUDIENCE = "sign_in"  # noqa: S105  (an audience, not a secret)
+PASSWORD_RESET_CAUSE = "password_reset"  # noqa: S105  (a cause, not a secret)
 
 # Verified against when the email has no account, so both cases take as long.
 _no_account_hashes: dict[tuple[int, int, int], str] = {}
@@ -157,21 +166,24 @@ class SignIn:
             )
         )
         minutes = int(self.policy.reset_valid_for.total_seconds() // 60)
-        self.session.add(
-            OutboxEmail(
-                to_address=user.email,
-                subject=f"Reset your password for {service_name}",
-                body=(
-                    f"Someone asked to reset the password for {service_name}.\n\n"
-                    f"To choose a new password, open this link within {minutes} minutes:\n\n"
-                    f"{link_for(token)}\n\n"
-                    "The link works once. If you did not ask for this, you can ignore this "
-                    "email: your password has not changed.\n"
-                ),
-                created_at=now,
-            )
+        # Monitoring's notification outbox, in this transaction: the scheduler's
+        # notifications job sends it (or, with no mail server, logs its recipient and
+        # subject, never the body with the link).
+        reset_email = Message(
+            dedupe_key=f"password_reset|{token_hash(token)}",
+            audience=PASSWORD_RESET_AUDIENCE,
+            subject=f"Reset your password for {service_name}",
+            body=(
+                f"Someone asked to reset the password for {service_name}.\n\n"
+                f"To choose a new password, open this link within {minutes} minutes:\n\n"
+                f"{link_for(token)}\n\n"
+                "The link works once. If you did not ask for this, you can ignore this "
+                "email: your password has not changed.\n"
+            ),
+            cause=PASSWORD_RESET_CAUSE,
+            to_address=user.email,
         )
-        self.session.flush()
+        enqueue(self.session, self.clock, [reset_email], officer_email=None)
 
     def valid_reset_token(self, token: str) -> PasswordResetToken | None:
         record = users_repo.reset_token(self.session, token_hash(token))

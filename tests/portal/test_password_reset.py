@@ -1,4 +1,6 @@
-"""A password reset from end to end, and what it leaves in the logs: never the token."""
+"""A password reset from end to end: the email goes through monitoring's notification
+outbox, which the scheduler's dispatcher sends; and what it leaves in the logs: never the
+token."""
 
 from __future__ import annotations
 
@@ -11,7 +13,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from portal.models import OutboxEmail
+from monitoring.models import Notification, NotificationStatus
+from monitoring.notifications import LogSender, dispatch
+from portal.auth.service import PASSWORD_RESET_AUDIENCE, PASSWORD_RESET_CAUSE
+from portal.models import User
 from portal.ops.logs import configure_logging
 from tests.portal import portal_support as support
 from tests.portal.portal_support import Web, csrf_token, page_text, sign_in
@@ -39,9 +44,9 @@ def json_logs() -> Iterator[None]:
 def _reset_link(web: Web, email: str) -> str:
     with web.session() as session:
         body = session.execute(
-            select(OutboxEmail.body)
-            .where(OutboxEmail.to_address == email)
-            .order_by(OutboxEmail.id.desc())
+            select(Notification.body)
+            .where(Notification.to_address == email, Notification.cause == PASSWORD_RESET_CAUSE)
+            .order_by(Notification.id.desc())
         ).scalar()
     assert body is not None
     found = re.search(r"http://localhost(/reset-password/\S+)", body)
@@ -68,6 +73,9 @@ def test_no_reset_token_appears_in_any_log_line(
     capsys.readouterr()
     client = web.client()
     _ask_for_reset(client, MARGARET)
+    with web.session() as session:  # no mail server: the dispatcher logs it
+        assert dispatch(session, web.clock, LogSender()).logged >= 1
+        session.commit()
     link = _reset_link(web, MARGARET)
     token = link.rsplit("/", 1)[1]
     assert client.get(link).status_code == 200
@@ -82,8 +90,64 @@ def test_no_reset_token_appears_in_any_log_line(
     # The development server's own request line (werkzeug's logger) is masked too.
     logging.getLogger("werkzeug").info('127.0.0.1 - - "GET %s HTTP/1.1" 200 -', link)
     lines = capsys.readouterr().err.splitlines()
+    (logged,) = [line for line in lines if "Reset your password" in line]
+    assert MARGARET in logged and "not emailed" in logged  # who and what, not the body
+    assert "open this link" not in "".join(lines)
     requests = [line for line in lines if '"dpledger.requests"' in line]
     assert any('"path": "/reset-password/[redacted]"' in line for line in requests)
     assert any('"route": "/reset-password/<token>"' in line for line in requests)
     assert any("/reset-password/[redacted] HTTP/1.1" in line for line in lines)
     assert [line for line in lines if token in line] == []
+
+
+class RecordingSender:
+    """A mail server that keeps what it was given."""
+
+    sends_mail = True
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+
+    def send(self, to_address: str, subject: str, body: str) -> None:
+        self.sent.append((to_address, subject, body))
+
+
+def test_a_reset_is_emailed_by_the_dispatcher_and_its_link_sets_a_new_password(
+    web: Web,
+) -> None:
+    _ask_for_reset(web.client(), MARGARET)
+    with web.session() as session:
+        (queued,) = session.execute(
+            select(Notification).where(Notification.cause == PASSWORD_RESET_CAUSE)
+        ).scalars()
+        assert (queued.to_address, queued.person_id) == (MARGARET, None)  # the sign-in's
+        assert (queued.audience, queued.status) == (PASSWORD_RESET_AUDIENCE, "pending")
+        sender = RecordingSender()
+        dispatch(session, web.clock, sender)
+        session.commit()
+        session.refresh(queued)
+        assert queued.status is NotificationStatus.SENT
+    (body,) = [b for to, subject, b in sender.sent if to == MARGARET and "password" in subject]
+    found = re.search(r"http://localhost(/reset-password/\S+)", body)
+    assert found, body
+
+    client = web.client()
+    assert client.get(found.group(1)).status_code == 200
+    assert _choose(client, found.group(1), NEW_PASSWORD).headers["Location"] == "/sign-in"
+    assert sign_in(web.client(), MARGARET, expect_ok=False).status_code == 400  # the old one
+    signed_in = web.client()
+    sign_in(signed_in, MARGARET, NEW_PASSWORD)
+    assert signed_in.get("/cards").status_code == 200
+    # A reset email is the sign-in's, not a notice from the council.
+    assert "Reset your password" not in page_text(signed_in.get("/notices"))
+
+
+def test_no_reset_email_for_a_disabled_account(web: Web) -> None:
+    with web.session() as session:
+        user = session.execute(select(User).where(User.email == MARGARET)).scalar_one()
+        user.active = False
+        session.commit()
+    _ask_for_reset(web.client(), MARGARET)
+    with web.session() as session:
+        queued = select(Notification.id).where(Notification.cause == PASSWORD_RESET_CAUSE)
+        assert session.execute(queued).first() is None

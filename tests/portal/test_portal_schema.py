@@ -13,7 +13,6 @@ PORTAL_TABLES = {
     "sign_in_attempts",
     "password_reset_tokens",
     "record_views",
-    "portal_outbox",
     "api_clients",
     "api_idempotency_keys",
 }

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from ledger.errors import InsufficientFunds
 from portal.app import create_app, db_session
 from portal.config import TestConfig as PortalTestConfig
-from portal.models import OutboxEmail
+from portal.models import SignInAttempt
 from tests.portal import portal_support as support
 from tests.portal.portal_support import Web, page_text, parse_page, signed_in
 
@@ -70,8 +70,11 @@ def _app_that_fails_after_writing(web: Web) -> Flask:
     def fail() -> str:
         session = db_session()
         session.add(
-            OutboxEmail(
-                to_address="x@example.org", subject="s", body="b", created_at=web.clock.now()
+            SignInAttempt(
+                email="x@example.org",
+                remote_addr="203.0.113.9",
+                succeeded=False,
+                attempted_at=web.clock.now(),
             )
         )
         session.flush()
@@ -91,7 +94,8 @@ def test_a_domain_error_is_an_error_summary_and_changes_nothing(web: Web) -> Non
     assert "There is £5.00 available, and the payment is £9.00" in " ".join(summary.itertext())
     assert "Not enough money available" in page_text(response)
     with web.session() as session:
-        assert session.execute(select(func.count()).select_from(OutboxEmail)).scalar() == 0
+        written = select(func.count()).where(SignInAttempt.email == "x@example.org")
+        assert session.execute(written).scalar() == 0
 
 
 def test_error_pages_are_pages_too(web: Web) -> None:

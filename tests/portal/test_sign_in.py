@@ -9,8 +9,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from portal.auth.service import token_hash
-from portal.models import OutboxEmail, PasswordResetToken, SignInAttempt, User
+from monitoring.models import Notification
+from portal.auth.service import PASSWORD_RESET_CAUSE, token_hash
+from portal.models import PasswordResetToken, SignInAttempt, User
 from tests.portal import portal_support as support
 from tests.portal.portal_support import Web, csrf_token, page_text, parse_page, sign_in
 
@@ -155,9 +156,9 @@ def test_csrf_tokens_are_required_and_a_refusal_changes_nothing(web: Web) -> Non
 def _reset_link(web: Web, email: str) -> str:
     with web.session() as session:
         body = session.execute(
-            select(OutboxEmail.body)
-            .where(OutboxEmail.to_address == email)
-            .order_by(OutboxEmail.id.desc())
+            select(Notification.body)
+            .where(Notification.to_address == email, Notification.cause == PASSWORD_RESET_CAUSE)
+            .order_by(Notification.id.desc())
         ).scalar()
     assert body is not None
     found = re.search(r"http://localhost(/reset-password/\S+)", body)
@@ -245,7 +246,8 @@ def test_asking_for_a_reset_says_the_same_whether_or_not_there_is_an_account(
     assert response.status_code == 200
     assert "If nobody@example.org has an account" in page_text(response)
     with web.session() as session:
-        assert session.execute(select(func.count()).select_from(OutboxEmail)).scalar() == 0
+        emails = select(func.count()).where(Notification.cause == PASSWORD_RESET_CAUSE)
+        assert session.execute(emails).scalar() == 0
 
 
 def test_a_disabled_account_cannot_sign_in_and_its_sessions_end(web: Web) -> None:
