@@ -11,7 +11,7 @@ about 1,000 lines), so memory stays flat however long the file is:
   transaction id as key (so a transaction in two files, or also sent by webhook, has one
   effect);
 - a bad line is quarantined with its line number and the reason, and the good lines
-  apply;
+  apply; ``adapters.statement_quarantine`` tries quarantined lines again later;
 - each ``CLOSING_BALANCE`` line is reconciled against the ledger's posted balance at the
   end of that day (Europe/London), and every difference is recorded as a
   ``ReconciliationBreak``;
@@ -250,7 +250,11 @@ class _Superseded(Exception):
 
 
 class _Importer:
-    """Applies the lines of one import, a batch per transaction."""
+    """Applies the lines of one import, a batch per transaction.
+
+    ``adapters.statement_quarantine`` builds on it to try quarantined lines again: it
+    overrides ``claim``, ``quarantine``, ``applied`` and ``record_progress``.
+    """
 
     def __init__(
         self,
@@ -330,7 +334,7 @@ class _Importer:
         tokens.clear()
         return bool(found)
 
-    def _claim(self, session: Session) -> StatementImport:
+    def claim(self, session: Session) -> StatementImport:
         """Lock the import's row for this transaction; stop if another process has moved
         it on since this one last committed."""
         record = statements_repo.lock_import(session, self.report.import_id)
@@ -343,19 +347,19 @@ class _Importer:
         session = self.factory()
         try:
             with session.begin():
-                record = self._claim(session)  # before the ledger's head: a lock order
+                record = self.claim(session)  # before the ledger's head: a lock order
                 # The ledger keeps the batch's postings in memory and writes them together.
                 with postings.deferred(session):
                     self._apply_batch(session, batch, counts, careful=False)
-                self._record_progress(session, record, batch, counts, final)
+                self.record_progress(session, record, batch, counts, final)
         except _Retry:
             session.close()
             session = self.factory()
             counts = _Counts()
             with session.begin():
-                record = self._claim(session)
+                record = self.claim(session)
                 self._apply_batch(session, batch, counts, careful=True)
-                self._record_progress(session, record, batch, counts, final)
+                self.record_progress(session, record, batch, counts, final)
         finally:
             session.close()
         if batch:
@@ -382,7 +386,7 @@ class _Importer:
         for row in batch:
             line = row.line
             if isinstance(line, str):
-                self._quarantine(session, counts, row, line)
+                self.quarantine(session, counts, row, line)
                 continue
             if isinstance(line, ClosingBalance) and not careful:
                 run.append((row, line))
@@ -398,11 +402,11 @@ class _Importer:
                 else:
                     self._apply_line(session, applier, row, line, counts)
             except DomainError as error:
-                self._quarantine(session, counts, row, f"{error.code}: {error.detail}")
+                self.quarantine(session, counts, row, f"{error.code}: {error.detail}")
             except Exception as error:
                 if not careful:
                     raise _Retry() from error
-                self._quarantine(session, counts, row, f"error: {type(error).__name__}: {error}")
+                self.quarantine(session, counts, row, f"error: {type(error).__name__}: {error}")
         if run:
             self._reconcile(session, run, counts)
         counts.problems.sort()
@@ -418,6 +422,11 @@ class _Importer:
             counts.duplicate += 1
         else:
             counts.applied += 1
+        self.applied(row, outcome.status)
+
+    def applied(self, row: _Line, status: InboxStatus) -> None:
+        """A line applied (``DUPLICATE``: its effect was already there), or a closing
+        balance reconciled (``APPLIED``). An import needs no more than its counts."""
 
     def _reconcile(
         self, session: Session, run: list[tuple[_Line, ClosingBalance]], counts: _Counts
@@ -428,7 +437,7 @@ class _Importer:
             card = self._card(session, line.card_token)
             if card is None:
                 error = UnknownCard(f"no {self.provider} card with token {line.card_token!r}")
-                self._quarantine(session, counts, row, f"{error.code}: {error.detail}")
+                self.quarantine(session, counts, row, f"{error.code}: {error.detail}")
             else:
                 checked.append((row, line, card))
         if not checked:
@@ -453,12 +462,13 @@ class _Importer:
             on_the_day = balances[line.as_of]
             if card.account_id not in on_the_day:
                 missing = UnknownRecord(f"account {card.account_id} does not exist")
-                self._quarantine(session, counts, row, f"{missing.code}: {missing.detail}")
+                self.quarantine(session, counts, row, f"{missing.code}: {missing.detail}")
                 continue
             ledger_balance = on_the_day[card.account_id]
             if card.pot_id is None and card.account_id in arrears:
                 ledger_balance += on_the_day.get(arrears[card.account_id], 0)
             counts.balances_checked += 1
+            self.applied(row, InboxStatus.APPLIED)
             self.statement_date = max(self.statement_date or line.as_of, line.as_of)
             if ledger_balance == line.balance or card.card_id in with_breaks[line.as_of]:
                 continue
@@ -500,7 +510,7 @@ class _Importer:
             self.cards[token] = cards_repo.card_ref(session, self.provider, token)
         return self.cards[token]
 
-    def _quarantine(self, session: Session, counts: _Counts, row: _Line, reason: str) -> None:
+    def quarantine(self, session: Session, counts: _Counts, row: _Line, reason: str) -> None:
         session.add(
             QuarantinedLine(
                 import_id=self.report.import_id,
@@ -513,7 +523,7 @@ class _Importer:
         )
         counts.note_problem(self.report, row.number, reason)
 
-    def _record_progress(
+    def record_progress(
         self,
         session: Session,
         record: StatementImport,
@@ -538,7 +548,7 @@ class _Importer:
 
     def _reject(self, reason: str) -> None:
         with self.factory() as session, session.begin():
-            record = self._claim(session)
+            record = self.claim(session)
             record.status = ImportStatus.REJECTED
             record.reason = reason[:500]
             record.finished_at = self.clock.now()

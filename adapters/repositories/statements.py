@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
-from adapters.models import QuarantinedLine, StatementImport
+from adapters.models import QuarantinedLine, QuarantineStatus, StatementImport
 from ledger.models import ReconciliationBreak
 
 
@@ -33,15 +33,54 @@ def lock_import(session: Session, import_id: int) -> StatementImport:
     ).scalar_one()
 
 
-def quarantined(session: Session, import_id: int, limit: int = 1000) -> list[QuarantinedLine]:
+def find_import(session: Session, import_id: int) -> StatementImport | None:
+    return session.get(StatementImport, import_id)
+
+
+def recent_imports(session: Session, limit: int = 50) -> list[StatementImport]:
+    """Imports, the latest first."""
     return list(
         session.execute(
-            select(QuarantinedLine)
-            .where(QuarantinedLine.import_id == import_id)
-            .order_by(QuarantinedLine.line_number)
-            .limit(limit)
+            select(StatementImport).order_by(StatementImport.id.desc()).limit(limit)
         ).scalars()
     )
+
+
+def quarantined(
+    session: Session,
+    import_id: int,
+    *,
+    status: QuarantineStatus | None = None,
+    after_line: int = 0,
+    limit: int = 1000,
+    lock: bool = False,
+) -> list[QuarantinedLine]:
+    """An import's quarantined lines in line order (only those with ``status``, after
+    ``after_line``); with ``lock``, read afresh under the transaction's lock."""
+    query = (
+        select(QuarantinedLine)
+        .where(
+            QuarantinedLine.import_id == import_id,
+            QuarantinedLine.line_number > after_line,
+        )
+        .order_by(QuarantinedLine.line_number)
+        .limit(limit)
+    )
+    if status is not None:
+        query = query.where(QuarantinedLine.status == status)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return list(session.execute(query).scalars())
+
+
+def count_quarantined(session: Session, import_id: int) -> dict[QuarantineStatus, int]:
+    """How many of an import's quarantined lines have each status."""
+    rows = session.execute(
+        select(QuarantinedLine.status, func.count())
+        .where(QuarantinedLine.import_id == import_id)
+        .group_by(QuarantinedLine.status)
+    ).all()
+    return {status: int(count) for status, count in rows}
 
 
 def quarantined_line_numbers(session: Session, import_id: int) -> set[int]:
