@@ -16,10 +16,11 @@ broken link, including a row holding a value the ledger could never have written
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from hashlib import sha256
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import String, select, type_coerce
@@ -63,7 +64,9 @@ _last_time: tuple[object, str] = (None, "")
 
 
 def _canonical(value: Any) -> str:
-    # Every enum in the chain is a StrEnum, whose str() is its stored value.
+    """One value as the chain writes it: ``None`` as ``_NULL``, a datetime in UTC with
+    microseconds, anything else as ``str()`` (every enum in the chain is a StrEnum, whose
+    str() is its stored value)."""
     global _last_time
     if value is None:
         return _NULL
@@ -76,10 +79,48 @@ def _canonical(value: Any) -> str:
     return str(value)
 
 
+_chained = itemgetter(*CHAINED_FIELDS)
+
+
 def link_hash(previous_hash: str, transfer: Mapping[str, Any]) -> str:
-    """The chain hash of a transfer, given the hash of the one before it."""
-    content = "\x1f".join([_canonical(transfer[name]) for name in CHAINED_FIELDS])
-    return hashlib.sha256(f"{previous_hash}\x1e{content}".encode()).hexdigest()
+    """The chain hash of a transfer, given the hash of the one before it: SHA-256 of
+    ``previous_hash``, a record separator (0x1e), then each of ``CHAINED_FIELDS`` as
+    ``_canonical`` writes it, joined by unit separators (0x1f).
+
+    Written out as one f-string (``{x!s}`` is ``str(x)``): the same text, byte for byte,
+    as joining ``_canonical`` of each field, without a call per field. Every posting is
+    hashed once, and ``verify_chain`` hashes every transfer again.
+    """
+    (
+        id_, debit, credit, amount, code, phase, pending, reverses, link, source, key,
+        digest, effective, created, card, merchant, mcc, category, payee, reference, inbound,
+    ) = _chained(transfer)  # fmt: skip
+    n = _NULL
+    text = (
+        f"{previous_hash}\x1e"
+        f"{n if id_ is None else id_!s}\x1f"
+        f"{n if debit is None else debit!s}\x1f"
+        f"{n if credit is None else credit!s}\x1f"
+        f"{n if amount is None else amount!s}\x1f"
+        f"{n if code is None else code!s}\x1f"
+        f"{n if phase is None else phase!s}\x1f"
+        f"{n if pending is None else pending!s}\x1f"
+        f"{n if reverses is None else reverses!s}\x1f"
+        f"{n if link is None else link!s}\x1f"
+        f"{n if source is None else source!s}\x1f"
+        f"{n if key is None else key!s}\x1f"
+        f"{n if digest is None else digest!s}\x1f"
+        f"{_canonical(effective)}\x1f"
+        f"{_canonical(created)}\x1f"
+        f"{n if card is None else card!s}\x1f"
+        f"{n if merchant is None else merchant!s}\x1f"
+        f"{n if mcc is None else mcc!s}\x1f"
+        f"{n if category is None else category!s}\x1f"
+        f"{n if payee is None else payee!s}\x1f"
+        f"{n if reference is None else reference!s}\x1f"
+        f"{n if inbound is None else inbound!s}"
+    )
+    return sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
