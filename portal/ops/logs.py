@@ -11,14 +11,15 @@ Beside a request's id, a line carries the fields of the work it belongs to
 when the command line configures logging), and ``job`` and ``job_run_id`` for every line
 written while a scheduler job runs (set by ``monitoring.scheduler``).
 
-Every line goes through ``Redact`` first: a run of 12 to 19 digits (spaces or dashes
-allowed between them, as card numbers are written) keeps only its last four, a password
-reset link keeps its path but not its token, and an extra field named like a password,
-secret or token is replaced whole. Records that reach the root logger from any library
-(werkzeug's own request lines included) are treated the same, because the filter sits on
-the handler, not on a logger. The request line itself names the route with its
-arguments, never the raw path, and an argument named like a secret (the reset link's
-token) is written as ``[redacted]`` (``logged_path``).
+Every line goes through ``Redact`` first: a card number (a run of 12 to 19 digits, spaces
+or dashes allowed between them as card numbers are written, that passes the Luhn check)
+keeps only its last four, a password reset link keeps its path but not its token, and an
+extra field named like a password, secret or token is replaced whole. Records that
+reach the root logger from any library (werkzeug's own request lines included) are
+treated the same, because the filter sits on the handler, not on a logger. The request
+line itself names the route with its arguments, never the raw path, and an argument
+named like a secret (the reset link's token) is written as ``[redacted]``
+(``logged_path``).
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ from flask import g, has_request_context
 
 from ledger.log_context import current_fields, new_run_id, set_process_fields
 
-# 12-19 digits, each optionally followed by one space or dash.
+# 12-19 digits, each optionally followed by one space or dash: a card number when its
+# digits pass the Luhn check (``is_card_number``), or a part of them does.
 CARD_NUMBER = re.compile(r"(?<!\d)(?:\d[ -]?){11,18}\d(?!\d)")
+DIGITS = re.compile(r"\d+")
 SENSITIVE_NAME = re.compile(
     r"pass(word|wd|phrase)?|secret|token|authori[sz]ation|cookie|api[_-]?key|credential",
     re.IGNORECASE,
@@ -59,14 +62,43 @@ _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", 
 WORK_FIELDS = frozenset({"run_id", "job", "job_run_id"})
 
 
+def is_card_number(digits: str) -> bool:
+    """12 to 19 digits that pass the Luhn check, as every card number (PAN) does."""
+    if not 12 <= len(digits) <= 19 or not digits.isdigit():
+        return False
+    total = 0
+    for place, digit in enumerate(int(d) for d in reversed(digits)):
+        if place % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
 def mask_card_numbers(text: str) -> str:
-    """Every 12-19 digit run with only its last four digits left."""
+    """Every card number with only its last four digits left: a run of 12-19 digits that
+    passes the Luhn check, or else the longest part of it, in whole groups between its
+    spaces or dashes, that does ("4111 1111 1111 1111 2"). Other runs (ids, durations,
+    amounts) stay as they are; nine in ten of them fail the check."""
 
     def mask(found: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", found.group(0))
-        return "*" * (len(digits) - 4) + digits[-4:]
+        run = found.group(0)
+        groups = [(g.start(), g.end()) for g in DIGITS.finditer(run)]
+        windows = sorted(
+            ((i, j) for i in range(len(groups)) for j in range(i, len(groups))),
+            key=lambda w: (groups[w[0]][0] - groups[w[1]][1], groups[w[0]][0]),
+        )
+        for i, j in windows:
+            start, end = groups[i][0], groups[j][1]
+            digits = "".join(run[a:b] for a, b in groups[i : j + 1])
+            if is_card_number(digits):
+                return run[:start] + "*" * (len(digits) - 4) + digits[-4:] + run[end:]
+        return run
 
     return CARD_NUMBER.sub(mask, text)
+
+
+def holds_card_number(text: str) -> bool:
+    return mask_card_numbers(text) != text
 
 
 def mask_secrets(text: str) -> str:
@@ -114,13 +146,13 @@ def new_request_id() -> str:
     """32 hex digits, never with a run of digits that looks like a card number."""
     while True:
         found = secrets.token_hex(16)
-        if not CARD_NUMBER.search(found):
+        if not holds_card_number(found):
             return found
 
 
 def sane_request_id(given: str) -> bool:
     """A client's request id is used when it is a plain token that is not a card number."""
-    return bool(SANE_REQUEST_ID.fullmatch(given)) and not CARD_NUMBER.search(given)
+    return bool(SANE_REQUEST_ID.fullmatch(given)) and not holds_card_number(given)
 
 
 def current_request_id() -> str | None:

@@ -136,9 +136,19 @@ def test_the_formatters_directly() -> None:
     ("text", "masked"),
     [
         ("12345678901", "12345678901"),  # 11 digits: not a card number
-        ("123456789012", "********9012"),  # 12
-        ("1234567890123456789", "***************6789"),  # 19
+        ("123456789015", "********9015"),  # 12, passing the Luhn check
+        ("1234567890123456785", "***************6785"),  # 19, passing it
         ("12345678901234567890", "12345678901234567890"),  # 20: not one either
+        # Runs of 12 to 19 digits that fail the Luhn check, as every card number passes it.
+        ("123456789012", "123456789012"),
+        ("1234567890123456789", "1234567890123456789"),
+        ("4111111111111112", "4111111111111112"),
+        # A request line: a flag's id, the status and a duration make one run of digits.
+        ("GET /officer/flags/123456 200 663.0ms", "GET /officer/flags/123456 200 663.0ms"),
+        # A card number with more digits beside it is still found, in whole groups.
+        ("4111 1111 1111 1111 2", "************1111 2"),
+        ("ref 12 4111-1111-1111-1111", "ref 12 ************1111"),
+        ("Amex 3782 822463 10005.", "Amex ***********0005."),
         ("on 2026-04-06 at 09:00", "on 2026-04-06 at 09:00"),
         ("transfer 12 of £1,234.56", "transfer 12 of £1,234.56"),
     ],
