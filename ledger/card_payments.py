@@ -64,6 +64,12 @@ class CardPayments(Ledger):
         ``policy_decline`` lets a caller that has already applied the council's rules
         (blocked categories, the plan's cash allowance) record its decline here, so the
         retry-stays-declined promise covers it too.
+
+        The same key returns the recorded decision when it is about the same payment (card,
+        amount, code, merchant, MCC, category), else ``IdempotencyConflict``. The caller's
+        ``policy_decline`` is a verdict, not part of the payment: worked out again on a
+        retry it may differ (the approved hold now counts against the cash allowance), and
+        the decision recorded stands. Nor is the time asked.
         """
         if amount <= 0 or isinstance(amount, bool):
             from ledger.errors import InvalidAmount
@@ -75,7 +81,7 @@ class CardPayments(Ledger):
                 Authorisation.idempotency_source == source, Authorisation.idempotency_key == key
             )
         ).scalar_one_or_none()
-        asked = (card_id, amount, code, merchant_name, mcc)
+        asked = (card_id, amount, code, merchant_name, mcc, category)
         if previous is not None:
             if (
                 previous.card_id,
@@ -83,6 +89,7 @@ class CardPayments(Ledger):
                 previous.code,
                 previous.merchant_name,
                 previous.mcc,
+                previous.category,
             ) != asked:
                 raise IdempotencyConflict(
                     f"authorisation key {key!r} was already used for a different payment"
@@ -113,6 +120,7 @@ class CardPayments(Ledger):
                     "code": code.value,
                     "merchant": merchant_name,
                     "mcc": mcc,
+                    "category": category,
                 },
                 lambda: [
                     TransferSpec(
@@ -257,14 +265,13 @@ class CardPayments(Ledger):
                 )
             )
 
+        # A settled fact, reported by webhook (against its hold) and by statement line
+        # (unlinked), its merchant spelt either way: the request is the money movement.
         request = {
             "op": "clearing",
             "card": card_id,
             "amount": amount,
-            "hold": hold_id,
             "code": code.value,
-            "merchant": merchant_name,
-            "mcc": mcc,
         }
         return self._post(request, build, source=source, key=key, effective_at=effective_at)
 

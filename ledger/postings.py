@@ -27,7 +27,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import String, Table, bindparam, event, select
@@ -207,6 +207,16 @@ def request_digest(request: Mapping[str, Any]) -> str:
     stable across runs and versions.
     """
     return hashlib.sha256(repr(sorted(request.items())).encode()).hexdigest()
+
+
+def request_time(value: datetime | None) -> str | None:
+    """A time as a request holds it (``request_digest``): the instant in UTC, so the same
+    moment written in another zone is the same request; None when the caller gave none."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise InvalidRecord("a time must be timezone-aware (UTC inside the ledger)")
+    return value.astimezone(UTC).isoformat()
 
 
 def post(

@@ -6,11 +6,19 @@ payments (authorise, post, void, expire, clear) are in ``ledger.card_payments``.
 
 Every operation takes an idempotency ``source`` and ``key``: the same key with the same
 request returns the original transfers; with a different request it raises
-``IdempotencyConflict``. Operations the service *decides* (clawbacks, pot allocations,
-arrears repayments, reversals) never take a no-overdraft account below zero and raise
-``InsufficientFunds`` instead. Debits the provider has already *settled* (bank
-payments, fees, force-posted card spend) are facts: they are always recorded, and any
-shortfall is debited to the budget's arrears account, where monitoring sees it.
+``IdempotencyConflict``. What counts as the request (docs/ledger.md, "Idempotency"): for
+what the council asks for, every field the caller gives but ``inbound_event_id`` (which
+message brought it, not what it says); for a settlement the provider reports (bank
+payments, fees, refunds, clearings), the money movement alone: the account or card, the
+amount, the code and the provider's time, not how it is described (merchant, MCC,
+category, payee, reference, the hold a clearing is linked to), since the same settlement
+comes by webhook and by statement line, described differently.
+
+Operations the service *decides* (clawbacks, pot allocations, arrears repayments,
+reversals) never take a no-overdraft account below zero and raise ``InsufficientFunds``
+instead. Debits the provider has already *settled* (bank payments, fees, force-posted
+card spend) are facts: they are always recorded, and any shortfall is debited to the
+budget's arrears account, where monitoring sees it.
 
 Operations flush through the caller's session and never commit.
 """
@@ -90,6 +98,10 @@ class Ledger:
         effective_at: datetime | None,
     ) -> list[TransferRecord]:
         now = self.clock.now()
+        if effective_at is not None:
+            # When the money moved is part of every request that says (module doc). Only
+            # then: a request given no time keeps the digest it has always had.
+            request = {**request, "effective_at": postings.request_time(effective_at)}
         return postings.post(
             self.session,
             source=source,
@@ -333,13 +345,12 @@ class Ledger:
                 )
             )
 
+        # A settled fact: the payee and reference describe it (see the module doc).
         request = {
             "op": "bank_payment",
             "account": account_id,
             "amount": amount,
             "method": method.value,
-            "payee": payee,
-            "reference": reference,
         }
         return self._post(request, build, source=source, key=key, effective_at=effective_at)
 
@@ -370,7 +381,8 @@ class Ledger:
                 )
             )
 
-        request = {"op": "fee", "account": account_id, "amount": amount, "reference": reference}
+        # A settled fact: the reference describes it (see the module doc).
+        request = {"op": "fee", "account": account_id, "amount": amount}
         return self._post(request, build, source=source, key=key, effective_at=effective_at)
 
     def refund(
@@ -406,12 +418,11 @@ class Ledger:
                 )
             ]
 
+        # A settled fact: merchant, MCC and category describe it (see the module doc).
         request = {
             "op": "refund",
             "card": card_id,
             "amount": amount,
-            "merchant": merchant_name,
-            "mcc": mcc,
         }
         return self._post(request, build, source=source, key=key, effective_at=effective_at)
 
