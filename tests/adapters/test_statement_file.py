@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -566,3 +567,31 @@ def test_the_file_is_kept_byte_for_byte_under_its_digest(
     again = import_statement(_factory(session), copy, clock, provider="simulated", archive=archive)
     assert again.already_imported
     assert sorted(p.name for p in archive.iterdir()) == [f"{digest}.csv"]
+
+
+def test_the_import_leaves_the_garbage_collector_as_it_found_it(
+    session: Session, clock: FixedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Collections are fewer during an import (objects alive before it are frozen), and
+    the collector is as it was afterwards, even when the import is interrupted."""
+    _budget, card = _card(session, clock)
+    t = card.provider_card_token
+    thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
+    seen: list[tuple[tuple[int, int, int], int]] = []
+    real_commit = statement_file._Importer._commit_batch
+
+    def watch(self: object, batch: list[object], final: bool = False) -> None:
+        seen.append((gc.get_threshold(), gc.get_freeze_count()))
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+        real_commit(self, batch, final)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(statement_file._Importer, "_commit_batch", watch)
+    lines = [f"FEE,gc{i},{t},2026-04-06T08:10:00Z,0.01,GBP,,,,F,,," for i in range(3)]
+    with pytest.raises(KeyboardInterrupt):
+        import_statement(
+            _factory(session), _write(tmp_path, lines), clock, provider="simulated", batch_size=2
+        )
+    (during, during_frozen), _ = seen
+    assert during[0] >= 50_000 and during_frozen > frozen
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (thresholds, frozen)
