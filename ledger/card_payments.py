@@ -111,7 +111,11 @@ class CardPayments(Ledger):
             reason = "insufficient_funds"
 
         hold_id = None
-        if reason is None:
+        if reason is not None:
+            # A decline writes no transfer, so the posting engine would not see its key
+            # taken: within a source, a key names one request.
+            postings.claim_key_for_decision(self.session, source, key)
+        else:
             (hold,) = self._post(
                 {
                     "op": "authorisation",

@@ -55,18 +55,28 @@ ACCOUNT_COLUMNS = (
 )
 _ACCOUNT_COLUMNS_OF_A = ", ".join(f"a.{c.strip()}" for c in ACCOUNT_COLUMNS.split(","))
 
+# Who has an idempotency key, within its source: a transfer (KEY_OF_A_TRANSFER), else a
+# card authorisation decided without one (a decline: KEY_OF_AN_AUTHORISATION), else
+# nobody (NULL). COALESCE stops at the first that has it.
+KEY_OF_A_TRANSFER = 1
+KEY_OF_AN_AUTHORISATION = 2
+_KEY_USE = (
+    "COALESCE((SELECT 1 FROM transfers WHERE idempotency_source = :source "
+    "AND idempotency_key = :key), (SELECT 2 FROM authorisations "
+    "WHERE idempotency_source = :source AND idempotency_key = :key))"
+)
+
 _SQL = {
     "select_head": "SELECT last_transfer_id, last_hash FROM ledger_head WHERE id = 1",
     # SQLite: the transaction began IMMEDIATE, so it already holds the write lock and the
     # key lookup may share the head's statement. (Not PostgreSQL: see ``lock_head``.)
-    "select_head_and_key": "SELECT last_transfer_id, last_hash, (SELECT id FROM transfers "
-    "WHERE idempotency_source = :source AND idempotency_key = :key) FROM ledger_head WHERE id = 1",
+    "select_head_and_key": f"SELECT last_transfer_id, last_hash, {_KEY_USE} "  # noqa: S608
+    "FROM ledger_head WHERE id = 1",
     "move_head": "UPDATE ledger_head SET last_transfer_id = :head_id, last_hash = :head_hash "
     "WHERE id = 1",
     "update_totals": "UPDATE accounts SET debits_pending = :dp, debits_posted = :dP, "
     "credits_pending = :cp, credits_posted = :cP WHERE id = :id",
-    "key_used": "SELECT id FROM transfers WHERE idempotency_source = :source "
-    "AND idempotency_key = :key",
+    "key_use": f"SELECT {_KEY_USE}",
     "system_account": "SELECT id FROM accounts WHERE system_key = :system_key",
     "card_account": "SELECT account_id FROM cards WHERE id = :card_id",
     "pot_accounts": "SELECT budget_account_id, account_id FROM companion_pots WHERE id = :pot_id",
@@ -134,9 +144,9 @@ class HotPath:
     def _marks(self, count: int) -> str:
         return ", ".join([self.mark] * count)
 
-    def lock_head(self, key: tuple[str, str] | None = None) -> tuple[int, str, bool | None] | None:
-        """Lock the chain head: (last id, last hash, whether ``key`` is used), or None when
-        the head row is missing. With no ``key``, the third value is None.
+    def lock_head(self, key: tuple[str, str] | None = None) -> tuple[int, str, int | None] | None:
+        """Lock the chain head: (last id, last hash, who has ``key``: ``key_use``), or None
+        when the head row is missing. With no ``key``, the third value is None.
 
         On PostgreSQL the key is looked up in a statement of its own after the lock is
         held: under READ COMMITTED a statement that waited for the lock still reads with
@@ -149,11 +159,11 @@ class HotPath:
         source, idempotency_key = key
         if self.dialect == "sqlite":
             row = self._one("select_head_and_key", {"source": source, "key": idempotency_key})
-            return None if row is None else (int(row[0]), str(row[1]), row[2] is not None)
+            return None if row is None else (int(row[0]), str(row[1]), row[2])
         row = self._one("select_head")
         if row is None:
             return None
-        return int(row[0]), str(row[1]), self.key_used(source, idempotency_key)
+        return int(row[0]), str(row[1]), self.key_use(source, idempotency_key)
 
     def move_head(self, head_id: int, head_hash: str) -> None:
         self.cursor.execute(self.sql["move_head"], {"head_id": head_id, "head_hash": head_hash})
@@ -279,8 +289,10 @@ class HotPath:
         elif values:
             self.cursor.executemany(self.insert_sql, values)
 
-    def key_used(self, source: str, key: str) -> bool:
-        return self._one("key_used", {"source": source, "key": key}) is not None
+    def key_use(self, source: str, key: str) -> int | None:
+        """``KEY_OF_A_TRANSFER``, ``KEY_OF_AN_AUTHORISATION``, or None when the key is free."""
+        row = self._one("key_use", {"source": source, "key": key})
+        return None if row is None or row[0] is None else int(row[0])
 
     def system_account(self, system_key: str) -> int | None:
         row = self._one("system_account", {"system_key": system_key})
@@ -299,25 +311,29 @@ class HotPath:
         return None if row is None else int(row[0])
 
     def keys_used(self, source: str, keys: Sequence[str]) -> set[str]:
-        """Which of these idempotency keys already have a transfer from this source.
+        """Which of these idempotency keys a transfer or a card authorisation from this
+        source already has.
 
-        On PostgreSQL each key is looked up through the unique index in a lateral join:
+        On PostgreSQL each key is looked up through the unique indexes, once per key:
         statistics lag behind a table an import is filling, and with ``IN`` the planner
         may then scan every transfer of the source instead.
         """
         if self.dialect == "postgresql":
             self.cursor.execute(
-                "SELECT k.key FROM unnest(%s::text[]) AS k(key) CROSS JOIN LATERAL "
+                "SELECT k.key FROM unnest(%s::text[]) AS k(key) WHERE EXISTS "
                 "(SELECT 1 FROM transfers t WHERE t.idempotency_source = %s "
-                "AND t.idempotency_key = k.key LIMIT 1) AS used",
-                [list(keys), source],
+                "AND t.idempotency_key = k.key) OR EXISTS (SELECT 1 FROM authorisations a "
+                "WHERE a.idempotency_source = %s AND a.idempotency_key = k.key)",
+                [list(keys), source, source],
             )
         else:
+            marks = self._marks(len(keys))
             sql = (
                 "SELECT idempotency_key FROM transfers WHERE idempotency_source = ? "  # noqa: S608
-                f"AND idempotency_key IN ({self._marks(len(keys))})"
+                f"AND idempotency_key IN ({marks}) UNION SELECT idempotency_key "
+                f"FROM authorisations WHERE idempotency_source = ? AND idempotency_key IN ({marks})"
             )
-            self.cursor.execute(sql, [source, *keys])
+            self.cursor.execute(sql, [source, *keys, source, *keys])
         return {row[0] for row in self.cursor.fetchall()}
 
     def _timestamp(self, value: datetime) -> Any:

@@ -45,7 +45,7 @@ from ledger.errors import (
     SameAccount,
     UnknownRecord,
 )
-from ledger.hot_sql import HotPath
+from ledger.hot_sql import KEY_OF_AN_AUTHORISATION, HotPath
 from ledger.models import Account, AccountKind, Phase, Transfer, TransferCode
 from ledger.repositories.accounts import SYSTEM_ACCOUNTS
 
@@ -234,8 +234,10 @@ def post(
 
     ``request`` describes what the caller asked for; it decides idempotency. If the key was
     used before with the same request, the transfers written then are returned and
-    ``build`` is not called. With a different request, ``IdempotencyConflict``. Otherwise
-    ``build`` runs under the chain-head lock, so it sees current totals.
+    ``build`` is not called. With a different request, ``IdempotencyConflict``; also when
+    a card authorisation has the key (within a source a key names one request, a posting
+    or a decision: an approval's hold has its authorisation's key). Otherwise ``build``
+    runs under the chain-head lock, so it sees current totals.
 
     A linked set's later transfers take the keys ``key#2`` … ``key#n`` (``link_key``):
     if one of those is taken, by a posting of its own or by another set, the set is an
@@ -269,7 +271,13 @@ def post(
         ]
     elif (source, key) in cache.unused_keys:
         cache.unused_keys.discard((source, key))
-    elif cache.hot.key_used(source, key):
+    elif (use := cache.hot.key_use(source, key)) == KEY_OF_AN_AUTHORISATION:
+        raise IdempotencyConflict(
+            f"idempotency key {key!r} from {source!r} was already used for a card authorisation",
+            source=source,
+            key=key,
+        )
+    elif use is not None:
         existing = find_replay(session, source, key)
     if existing is not None:
         if existing[0].idempotency_key != key:
@@ -717,8 +725,26 @@ def system_account_id(session: Session, kind: AccountKind, now: datetime) -> int
     return found
 
 
+def claim_key_for_decision(session: Session, source: str, key: str) -> None:
+    """Refuse, as an ``IdempotencyConflict``, a key that a transfer (written, or waiting in
+    a deferred block) or another decision already has, for a decision that writes no
+    transfer of its own (a declined authorisation). A key read ahead as unused stops
+    being so: a posting of it later looks it up and finds the decision."""
+    cache = lock_head(session)
+    if (source, key) in cache.pending_keys or (
+        (source, key) not in cache.unused_keys and cache.hot.key_use(source, key) is not None
+    ):
+        raise IdempotencyConflict(
+            f"idempotency key {key!r} from {source!r} was already used for another request",
+            source=source,
+            key=key,
+        )
+    cache.unused_keys.discard((source, key))
+
+
 def prefetch_keys(session: Session, source: str, keys: Sequence[str]) -> None:
-    """Look up many idempotency keys in one statement before posting them (imports)."""
+    """Look up many idempotency keys in one statement before posting them (imports); a key
+    a card authorisation has counts as used."""
     cache = lock_head(session)
     for start in range(0, len(keys), 500):
         chunk = list(dict.fromkeys(keys[start : start + 500]))
