@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
@@ -157,29 +157,57 @@ def event_of(values: dict[str, Any]) -> CanonicalEvent:
     return event
 
 
+class _KindRules(NamedTuple):
+    needs_payment_id: bool
+    needs_amount: bool
+    needs_payee: bool
+    needs_card_status: bool
+
+
+# What each kind needs, looked up once an event (an enum's hash is a Python call).
+_RULES = {
+    kind: _KindRules(
+        kind in _NEEDS_PAYMENT_ID,
+        kind not in _NO_AMOUNT,
+        kind in BANK_PAYMENT_CODES,
+        kind is EventKind.CARD_STATUS,
+    )
+    for kind in EventKind
+}
+
+
 def check_event(event: CanonicalEvent) -> list[str]:
     """The per-kind rules an event must keep; returns what is wrong (empty when fine)."""
     problems = []
+    kind = event.kind
+    needs_payment_id, needs_amount, needs_payee, needs_card_status = _RULES[kind]
+    amount = event.amount
     if event.occurred_at.tzinfo is None:
         problems.append("occurred_at must carry a time zone")
-    if event.kind in _NEEDS_PAYMENT_ID and not event.payment_id:
-        problems.append(f"a {event.kind} needs the payment_id of its authorisation")
-    full_reversal = event.kind is EventKind.REVERSAL and event.full
-    if event.kind not in _NO_AMOUNT and event.amount <= 0 and not full_reversal:
-        problems.append(f"a {event.kind} needs an amount above zero")
-    if event.amount < 0:
+    if needs_payment_id and not event.payment_id:
+        problems.append(f"a {kind} needs the payment_id of its authorisation")
+    full_reversal = kind is EventKind.REVERSAL and event.full
+    if needs_amount and amount <= 0 and not full_reversal:
+        problems.append(f"a {kind} needs an amount above zero")
+    if amount < 0:
         problems.append("amounts are never negative; the kind says which way money moves")
-    for name, amount in (("amount", event.amount), ("merchant_amount", event.merchant_amount)):
-        if amount is not None and abs(amount) > MAX_AMOUNT:
-            problems.append(f"{name} is more than £1,000,000,000, the most one event may move")
-    if event.kind in BANK_PAYMENT_CODES and not event.payee:
-        problems.append(f"a {event.kind} needs the payee")
-    if event.kind is EventKind.CARD_STATUS and event.card_status is None:
+    if abs(amount) > MAX_AMOUNT:
+        problems.append("amount is more than £1,000,000,000, the most one event may move")
+    merchant_amount = event.merchant_amount
+    if merchant_amount is not None and abs(merchant_amount) > MAX_AMOUNT:
+        problems.append("merchant_amount is more than £1,000,000,000, the most one event may move")
+    if needs_payee and not event.payee:
+        problems.append(f"a {kind} needs the payee")
+    if needs_card_status and event.card_status is None:
         problems.append("a card_status event needs the card_status")
-    if event.mcc is not None and not (len(event.mcc) == 4 and event.mcc.isdigit()):
-        problems.append(f"{event.mcc!r} is not a four-digit merchant category code")
-    if len(event.currency) != 3 or not event.currency.isalpha() or not event.currency.isupper():
-        problems.append(f"{event.currency!r} is not an ISO 4217 currency code")
+    mcc = event.mcc
+    if mcc is not None and not (len(mcc) == 4 and mcc.isdigit()):
+        problems.append(f"{mcc!r} is not a four-digit merchant category code")
+    currency = event.currency
+    if currency != "GBP" and (
+        len(currency) != 3 or not currency.isalpha() or not currency.isupper()
+    ):
+        problems.append(f"{currency!r} is not an ISO 4217 currency code")
     return problems
 
 
