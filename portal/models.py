@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -26,9 +27,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.functions import FunctionElement
 
 from ledger.db import Base, BigId, UTCDateTime
+from ledger.models import Person
 from ledger.models.types import str_enum
 
 
@@ -153,3 +157,36 @@ class ApiIdempotencyKey(Base):
     response_status: Mapped[int | None]
     response_content_type: Mapped[str | None] = mapped_column(String(100))
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class SearchKey(FunctionElement[str]):
+    """A text column as the officers' People page sorts and searches it, ignoring the
+    case of the letters A to Z: ``lower(x COLLATE "C")`` on PostgreSQL, ``x COLLATE
+    NOCASE`` on SQLite. Both fold A to Z only and compare in code point order, so they
+    sort alike, and a prefix is one range of the index whatever the server's locale (in
+    a linguistic collation it is not: punctuation is ignored)."""
+
+    type = String()
+    name = "search_key"
+    inherit_cache = True
+
+
+@compiles(SearchKey)
+def _search_key(element: SearchKey, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(SearchKey, "postgresql")
+def _search_key_postgresql(element: SearchKey, compiler: Any, **kw: Any) -> str:
+    return f'lower({compiler.process(element.clauses, **kw)} COLLATE "C")'
+
+
+@compiles(SearchKey, "sqlite")
+def _search_key_sqlite(element: SearchKey, compiler: Any, **kw: Any) -> str:
+    return f"{compiler.process(element.clauses, **kw)} COLLATE NOCASE"
+
+
+# The ledger's people, as the officers' People page finds them (migration 0017): by name
+# a page at a time, by the start of a name, and by council reference.
+Index("ix_people_name_key", SearchKey(Person.full_name), Person.id)
+Index("ix_people_reference_key", SearchKey(Person.council_reference))
