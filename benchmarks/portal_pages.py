@@ -33,6 +33,12 @@ then). After a warm-up, each figure is over ``REQUESTS`` requests:
 - ``health``: ``/health`` (two one-row queries, JSON, no session or template), the
   baseline: what the stack itself costs.
 
+Each page's ``cpu_p95`` is the CPU time this thread spent on its requests (the 95th
+percentile): what the page costs whatever else the machine is doing. Server time on a
+busy machine is mostly waiting for a CPU (this process's, and the database's for each
+statement), so the run prints the load average before and after, and each queue view's
+figures.
+
 Targets: p95 at most 50 ms for the card page and the queue (issue 5, section 7).
 Scales: ``small`` is 1,000 cards (about 100,000 transfers) on SQLite and PostgreSQL;
 ``full`` is 100,000 cards (about 10,000,000 transfers) on PostgreSQL and 10,000 on SQLite.
@@ -147,23 +153,27 @@ def _databases(scale: Scale) -> list[BenchDatabase]:
 
 
 def _population_key(cards: int) -> str:
+    return f"v{POPULATION_VERSION} cards={cards} weeks={builder.WEEKS} builder={BUILDER_DIGEST}"
+
+
+def _builder_digest() -> str:
+    """A digest of the builder's source, taken once at import: ``inspect`` reads the file
+    again when it changes on disk, and a long run would then digest the wrong lines."""
     source = "".join(
         inspect.getsource(part)
         for part in (builder._enrol, builder._one_day, builder.Day, _build, _assign_some)
     )
-    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
-    return f"v{POPULATION_VERSION} cards={cards} weeks={builder.WEEKS} builder={digest}"
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
 def _kept(engine: Engine, key: str) -> Population | None:
     with engine.connect() as connection:
         try:
-            row = connection.execute(
-                text("SELECT * FROM bench_population WHERE key = :key"), {"key": key}
-            ).first()
+            row = connection.execute(text("SELECT * FROM bench_population")).first()
         except Exception:  # no such table: nothing kept here
             return None
-    if row is None:
+    if row is None or row.key != key:
+        print(f"  the kept population is {row.key if row else 'unfinished'}; building {key}")
         return None
     holders = [(e, int(c)) for e, c in (pair.split(" ") for pair in row.holders.split(","))]
     return Population(row.transfers, row.open_flags, row.build_seconds, holders, _ends_at())
@@ -487,3 +497,6 @@ def _sign_in(app: Flask, email: str) -> str:
     if cookie is None:
         raise RuntimeError(f"{email} signed in but no session cookie was set")
     return f"{name}={cookie.value}"
+
+
+BUILDER_DIGEST = _builder_digest()
