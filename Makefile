@@ -39,16 +39,10 @@ frontend: $(FRONTEND) ## Install GOV.UK Frontend from npm and build the portal's
 
 demo: $(STAMP) $(FRONTEND) ## Migrate the SQLite demo database, load demo data, serve http://127.0.0.1:5000 with the scheduler
 	DATABASE_URL= $(BIN)/dpledger db upgrade
+	@# It ends with the sign-ins (portal/demo/sign_ins.py), also when it leaves the database as it is.
 	DATABASE_URL= $(BIN)/dpledger demo load --if-empty
 	@echo
-	@echo "  Open http://127.0.0.1:5000/ and sign in. Demo sign-ins (password: demo-only-password):"
-	@echo "    margaret.hughes@example.org   holder: Margaret's card"
-	@echo "    harry.hughes@example.org      carer: Harry's carer's card"
-	@echo "    vivian.shaw@example.org       holder with a companion pot: sees John's spending"
-	@echo "    john.shaw@example.org         companion: John's companion card and its pot only"
-	@echo "    officer@example.org           monitoring officer"
-	@echo "    senior.officer@example.org    senior officer (approves)"
-	@echo "    admin@example.org             admin: sign-in accounts"
+	@echo "  Open http://127.0.0.1:5000/ and sign in as one of the demo's sign-ins above."
 	@echo "  The officers' queue holds John's late-night cash and the generated people's flags;"
 	@echo "  the scheduler runs in the same process (monitors hourly, loads, notifications)."
 	@echo "  Check the books: .venv/bin/dpledger ledger verify && .venv/bin/dpledger ledger check"

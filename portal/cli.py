@@ -98,9 +98,11 @@ def demo_group() -> None:
 @click.option("--seed", default=2026, show_default=True, help="The generated people's seed.")
 def demo_load(if_empty: bool, people: int, seed: int) -> None:
     """Load the demo: the four case studies (eight people, seven cards, ten weeks), a few
-    hundred generated people, and the monitors run once; then print the sign-ins."""
+    hundred generated people, and the monitors run once; then print the sign-ins (with
+    --if-empty, those the database has when it is left as it is)."""
     from monitoring.dates import LONDON
     from portal.demo import demo_exists, load_full_demo
+    from portal.demo.sign_ins import existing_sign_in_lines
 
     engine = make_engine()
     factory = make_session_factory(engine)
@@ -109,6 +111,8 @@ def demo_load(if_empty: bool, people: int, seed: int) -> None:
             if demo_exists(session):
                 if if_empty:
                     click.echo("demo: the database already has people; left as it is")
+                    for line in existing_sign_in_lines(session):
+                        click.echo(f"demo: {line}")
                     return
                 raise click.ClickException("the database already has people; use an empty one")
         today = datetime.now(LONDON).date()
@@ -117,6 +121,20 @@ def demo_load(if_empty: bool, people: int, seed: int) -> None:
         )
         for line in lines:
             click.echo(f"demo: {line}")
+    finally:
+        engine.dispose()
+
+
+@demo_group.command("sign-ins")
+def demo_sign_ins() -> None:
+    """Print the demo's sign-ins that the database has, and their demo-only password."""
+    from portal.demo.sign_ins import existing_sign_in_lines
+
+    engine = make_engine()
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            for line in existing_sign_in_lines(session):
+                click.echo(line)
     finally:
         engine.dispose()
 

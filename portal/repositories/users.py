@@ -19,6 +19,12 @@ def by_email(session: Session, email: str) -> User | None:
     return session.execute(select(User).where(User.email == email)).scalar_one_or_none()
 
 
+def emails_with_accounts(session: Session, emails: Sequence[str]) -> set[str]:
+    """Those of ``emails`` (lower case) that have an account."""
+    found = session.execute(select(User.email).where(User.email.in_(emails))).scalars()
+    return set(found)
+
+
 def all_users(session: Session) -> Sequence[User]:
     return session.execute(select(User).order_by(User.role, User.email)).scalars().all()
 
