@@ -1,10 +1,11 @@
 """Applying a canonical event to the ledger, through the ledger's service API.
 
 Idempotency: the source is the provider, the key the provider's id for the thing the event
-reports, so the same fact arriving twice (another delivery, another event type, a
-statement line) has one effect. Outcomes: applied, duplicate (its effect was already
-there), ignored (nothing for us to do, recorded with why). What cannot be applied raises a
-``DomainError``; the inbox parks the event with it.
+reports (fitted to the ledger's key column, ``adapters.keys.ledger_key``), so the same
+fact arriving twice (another delivery, another event type, a statement line) has one
+effect. Outcomes: applied, duplicate (its effect was already there), ignored (nothing for
+us to do, recorded with why). What cannot be applied raises a ``DomainError``; the inbox
+parks the event with it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.orm import Session
 
+from adapters import keys
 from adapters.authorisation import AuthorisationPolicy
 from adapters.canonical import (
     BANK_PAYMENT_CODES,
@@ -91,7 +93,9 @@ class EventApplier:
         budgets = sorted({card.budget_account_id for card in cards.values()})
         postings.prefetch_accounts(self.session, budgets)
         postings.prefetch_arrears(self.session, budgets)
-        postings.prefetch_keys(self.session, self.provider, [e.event_id for e in events])
+        postings.prefetch_keys(
+            self.session, self.provider, [keys.ledger_key(e.event_id) for e in events]
+        )
         echoes = set()
         for event in events:
             card = self._resolve(event.card_token)
@@ -130,7 +134,7 @@ class EventApplier:
 
     def _money(self, card: CardRef, event: CanonicalEvent, inbound_event_id: int | None) -> Outcome:
         before = postings.lock_head(self.session).head_id
-        common: dict[str, str] = {"source": self.provider, "key": event.event_id}
+        common: dict[str, str] = {"source": self.provider, "key": keys.ledger_key(event.event_id)}
         records: list[TransferRecord]
         if event.kind is EventKind.LOAD:
             records = self._load(card, event, inbound_event_id)
@@ -173,8 +177,9 @@ class EventApplier:
                 card.budget_account_id,
                 event.amount,
                 source=self.provider,
-                key=event.event_id,
+                key=common["key"],
                 reference=event.reference,
+                effective_at=event.occurred_at,
             )
         else:
             raise NotSupported(f"{event.kind} events are not applied to the ledger")
@@ -190,7 +195,7 @@ class EventApplier:
             card.budget_account_id,
             event.amount,
             source=self.provider,
-            key=event.event_id,
+            key=keys.ledger_key(event.event_id),
             emergency=event.emergency,
             pot_top_ups=top_ups,
             reference=event.reference,
