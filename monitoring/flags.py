@@ -293,11 +293,13 @@ def _officer_message(flag_id: int, state: _FlagState, hit: Hit) -> Message:
 
 
 _TRACKED = ("status", "severity", "assignee", "snoozed_until", "snooze_reason", "disposition")
+# Recorded in a history entry when the step sets them (dismissing: the listed reason).
+_RECORDED_WHEN_SET = ("dismiss_reason",)
 
 
-def _state(flag: Flag | _FlagState) -> dict[str, Any]:
+def _state(flag: Flag | _FlagState, also: tuple[str, ...] = ()) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name in _TRACKED:
+    for name in (*_TRACKED, *also):
         value = getattr(flag, name)
         out[name] = value.isoformat() if isinstance(value, datetime) else value
     return out
@@ -401,10 +403,17 @@ class Triage:
             if reason is DismissReason.DUPLICATE
             else Disposition.NOT_CONFIRMED
         )
-        flag = self._close(flag_id, officer, "dismissed", detail, FlagStatus.DISMISSED, disposition)
-        flag.dismiss_reason, flag.dismiss_detail = reason, detail.strip()
-        self.session.flush()
-        return flag
+        # The history records the reason from the list as well as the detail (its reason).
+        return self._close(
+            flag_id,
+            officer,
+            "dismissed",
+            detail,
+            FlagStatus.DISMISSED,
+            disposition,
+            dismiss_reason=reason,
+            dismiss_detail=detail.strip(),
+        )
 
     def mark_actioned(self, flag_id: int, *, officer: str, reason: str) -> Flag:
         return self._close(
@@ -443,12 +452,14 @@ class Triage:
         officer = require_officer(officer)
         reason = require_reason(reason)
         flag = self._open(flag_id)
-        before = _state(flag)
+        recorded = tuple(name for name in _RECORDED_WHEN_SET if name in changes)
+        before = _state(flag, recorded)
         for name, value in changes.items():
             setattr(flag, name, value)
         now = self.clock.now()
         flag.updated_at = now
-        self.session.add(_history(flag, now, officer, action, reason, before, _state(flag)))
+        after = _state(flag, recorded)
+        self.session.add(_history(flag, now, officer, action, reason, before, after))
         self.session.flush()
         return flag
 
@@ -460,6 +471,7 @@ class Triage:
         reason: str,
         status: FlagStatus,
         disposition: Disposition,
+        **also: Any,
     ) -> Flag:
         officer = require_officer(officer)
         now = self.clock.now()
@@ -475,6 +487,7 @@ class Triage:
             closed_by=officer,
             snoozed_until=None,
             snooze_reason=None,
+            **also,
         )
         return flag
 

@@ -112,14 +112,15 @@ class Flag(Base):
     explanation: Mapped[str] = mapped_column(Text)
     suggested_action: Mapped[SuggestedAction] = mapped_column(str_enum(SuggestedAction))
     sla_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    assignee: Mapped[str | None] = mapped_column(String(120))
+    # Officers are named by their sign-in email: up to 254 characters.
+    assignee: Mapped[str | None] = mapped_column(String(254))
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     snooze_reason: Mapped[str | None] = mapped_column(String(500))
     hits: Mapped[int] = mapped_column(default=1)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    closed_by: Mapped[str | None] = mapped_column(String(120))
+    closed_by: Mapped[str | None] = mapped_column(String(254))
     disposition: Mapped[Disposition | None] = mapped_column(str_enum(Disposition))
     dismiss_reason: Mapped[DismissReason | None] = mapped_column(str_enum(DismissReason))
     dismiss_detail: Mapped[str | None] = mapped_column(Text)
@@ -150,7 +151,7 @@ class FlagHistory(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     flag_id: Mapped[int] = mapped_column(ForeignKey("flags.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
-    actor: Mapped[str] = mapped_column(String(120))
+    actor: Mapped[str] = mapped_column(String(254))  # an officer's sign-in email, or "monitor"
     action: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -163,7 +164,7 @@ class FlagNote(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     flag_id: Mapped[int] = mapped_column(ForeignKey("flags.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
-    author: Mapped[str] = mapped_column(String(120))
+    author: Mapped[str] = mapped_column(String(254))
     text: Mapped[str] = mapped_column(Text)
 
 
