@@ -18,7 +18,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("scheduled_load_runs", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("provider_told_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(
+            sa.Column("provider_told_at", sa.DateTime(timezone=True), nullable=True)
+        )
         batch_op.add_column(sa.Column("provider_command_id", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("detail", sa.Text(), nullable=True))
     # Loads made before this revision told the provider in the same transaction.
