@@ -186,10 +186,15 @@ class SignIn:
         enqueue(self.session, self.clock, [reset_email], officer_email=None)
 
     def valid_reset_token(self, token: str) -> PasswordResetToken | None:
+        """The token's record while it may still set a password: unused, not expired, and
+        its account not disabled."""
         record = users_repo.reset_token(self.session, token_hash(token))
         if record is None or record.used_at is not None:
             return None
         if record.expires_at <= self.clock.now():
+            return None
+        user = users_repo.get(self.session, record.user_id)
+        if user is None or not user.active:
             return None
         return record
 

@@ -1,4 +1,5 @@
-"""Creating sign-in accounts (the ``dpledger users`` command and the demo). Flushes only."""
+"""Creating sign-in accounts (the ``dpledger users`` command and the demo), and disabling
+them for someone who leaves (and enabling them again). Flushes only."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ledger.clock import Clock
 from ledger.errors import DomainError, InvalidRecord, UnknownRecord
+from monitoring.audit import record_action, require_officer, require_reason
 from portal.auth import passwords
 from portal.auth.service import normalise_email
 from portal.models import Role, User
@@ -66,3 +68,44 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+# audit_entries.actor is String(120).
+ACTOR_MAX = 120
+
+
+def set_sign_in_active(
+    session: Session, clock: Clock, *, email: str, active: bool, by: str, reason: str
+) -> tuple[User, bool]:
+    """Disable a sign-in (someone has left), or enable it again; returns the account and
+    whether it changed. Disabling ends every session it has at once (``session_epoch``
+    moves on, so not even enabling it again brings one back) and retires its reset
+    links; signing in is then refused as a wrong password is. Each change is in the
+    audit log (``sign_in_disabled`` or ``sign_in_enabled``) with who and why; one that
+    changes nothing is not recorded."""
+    by, reason = require_officer(by), require_reason(reason)
+    if len(by) > ACTOR_MAX:
+        raise InvalidRecord(f"name who is doing this in {ACTOR_MAX} characters or fewer")
+    user = users_repo.by_email(session, normalise_email(email))
+    if user is None:
+        raise UnknownRecord(f"no sign-in account has the email address {normalise_email(email)}")
+    if user.active == active:
+        return user, False
+    now = clock.now()
+    user.active = active
+    if not active:
+        user.session_epoch += 1
+        users_repo.retire_reset_tokens(session, user.id, now)
+    session.flush()
+    record_action(
+        session,
+        clock,
+        actor=by,
+        action="sign_in_enabled" if active else "sign_in_disabled",
+        subject_type="user",
+        subject_id=user.id,
+        reason=reason,
+        before={"active": not active},
+        after={"active": active, "sign_in": user.email},
+    )
+    return user, True

@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.clock import FixedClock
 from ledger.enrolment import Enrolment
+from monitoring.models import AuditEntry
 from portal.auth import passwords
 from portal.auth.service import SignIn
+from portal.auth.users import create_user
 from portal.cli import main
 from portal.models import Role, User
 
@@ -104,3 +106,57 @@ def test_the_same_email_twice_is_refused(cli_database: sessionmaker[Session]) ->
     again = runner.invoke(main, args, input=f"{PASSWORD}\n{PASSWORD}\n")
     assert again.exit_code != 0
     assert "already has an account" in again.output
+
+
+# -- dpledger users disable / enable (the service: tests/portal/test_disable_sign_in.py) --
+
+
+@pytest.fixture()
+def leaver(cli_database: sessionmaker[Session]) -> sessionmaker[Session]:
+    """An officer's account, committed, for ``dpledger users disable`` and ``enable``."""
+    with cli_database() as session:
+        create_user(
+            session, FixedClock(), passwords.hasher("cheapest"), email="leaver@example.org",
+            role=Role.OFFICER, password="a long enough password",
+        )  # fmt: skip
+        session.commit()
+    return cli_database
+
+
+def _run_users(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["users", *args])
+    return result.exit_code, result.output
+
+
+def test_users_disable_and_enable(leaver: sessionmaker[Session]) -> None:
+    who = ["--by", "it.team@example.org", "--reason", "Left on 3 April"]
+    assert _run_users("disable", "--email", "Leaver@Example.org", *who) == (
+        0, "disabled officer account leaver@example.org\n",
+    )  # fmt: skip
+    assert _run_users("disable", "--email", "leaver@example.org", *who) == (
+        0, "leaver@example.org was already disabled; nothing changed\n",
+    )  # fmt: skip
+    with leaver() as session:
+        user = session.execute(select(User)).scalar_one()
+        assert (user.active, user.session_epoch) == (False, 1)
+        (entry,) = session.execute(select(AuditEntry)).scalars()
+        assert (entry.action, entry.actor, entry.reason) == (
+            "sign_in_disabled", "it.team@example.org", "Left on 3 April",
+        )  # fmt: skip
+    assert _run_users("enable", "--email", "leaver@example.org", *who)[0] == 0
+    with leaver() as session:
+        assert session.execute(select(User.active)).scalar_one() is True
+
+
+def test_users_disable_refuses_an_unknown_email_or_no_reason(
+    leaver: sessionmaker[Session],
+) -> None:
+    code, output = _run_users(
+        "disable", "--email", "nobody@example.org", "--by", "me", "--reason", "Left"
+    )
+    assert code == 1
+    assert "no sign-in account has the email address nobody@example.org" in output
+    code, output = _run_users("disable", "--email", "leaver@example.org", "--by", "me")
+    assert code == 2 and "--reason" in output
+    with leaver() as session:
+        assert session.execute(select(User.active)).scalar_one() is True
