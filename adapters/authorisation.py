@@ -11,7 +11,7 @@ transaction. A decline carries a stable reason code.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -50,6 +50,10 @@ BLOCKABLE_CATEGORIES: dict[str, frozenset[str]] = {
     "quasi_cash": mcc_codes.QUASI_CASH_MCCS,
     "cash": mcc_codes.CASH_MCCS,
 }
+# Every merchant category a council setting (or the default) could block.
+BLOCKABLE_MCCS: frozenset[str] = mcc_codes.DEFAULT_BLOCKED_MCCS.union(
+    *BLOCKABLE_CATEGORIES.values()
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,17 @@ class AuthorisationPolicy:
 
     blocked_mccs: frozenset[str] = field(default=mcc_codes.DEFAULT_BLOCKED_MCCS)
     currency: str = "GBP"
+    # When given, the blocked categories come from here instead of ``blocked_mccs``, and
+    # are asked for only about a payment whose merchant category some setting could
+    # block (``BLOCKABLE_MCCS``): most payments need no read of the council's settings.
+    read_blocked: Callable[[], frozenset[str]] | None = field(default=None, compare=False)
+
+    def blocks(self, mcc: str | None) -> bool:
+        """Whether the council blocks this merchant category (before any exception a
+        plan agrees)."""
+        if self.read_blocked is None:
+            return mcc in self.blocked_mccs
+        return mcc in BLOCKABLE_MCCS and mcc in self.read_blocked()
 
     @classmethod
     def blocking(cls, categories: Iterable[str]) -> AuthorisationPolicy:
@@ -107,12 +122,12 @@ def decide(
         return Decision(False, request.amount, DeclineReason.CURRENCY_NOT_SUPPORTED)
     if request.amount <= 0:
         return Decision(False, request.amount, DeclineReason.INVALID_AMOUNT)
+    # The council's settings are read (when at all) before the lock, not while holding it.
+    blocked = policy.blocks(request.mcc)
     # Serialise with every other posting before reading what cash has been used.
     postings.lock_head(session)
     reason = None
-    if request.mcc in policy.blocked_mccs and not _agreed_exception(
-        session, clock, card, request.mcc
-    ):
+    if blocked and request.mcc and not _agreed_exception(session, clock, card, request.mcc):
         reason = DeclineReason.BLOCKED_CATEGORY
     elif request.cash and not cash_allowed(session, clock, card, request.amount):
         reason = DeclineReason.CASH_ALLOWANCE_EXCEEDED

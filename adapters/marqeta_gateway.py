@@ -25,6 +25,7 @@ Authentication is the program gateway funding source's own Basic Auth
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
@@ -36,7 +37,7 @@ from adapters.authorisation import AuthorisationPolicy, DeclineReason
 from adapters.canonical import CanonicalEvent, Money, pence_to_decimal_text
 from adapters.errors import MalformedPayload, NotAuthenticated
 from adapters.formats import RawEvent, format_for, header, parse_json
-from adapters.inbox import deliver
+from adapters.inbox import deliver, make_durable
 from adapters.payments import Outcome, recorded_decision
 from adapters.repositories import cards as cards_repo
 from adapters.signatures import check_basic_auth
@@ -44,6 +45,8 @@ from adapters.webhooks import ProviderSecrets, WebhookResponse, problem
 from ledger.clock import Clock
 from ledger.models import CardStatus
 from ledger.service import Ledger
+
+log = logging.getLogger(__name__)
 
 PROVIDER = "marqeta"
 CHANNEL = "gateway"
@@ -152,12 +155,15 @@ class _JitFunding(Schema):
     amount = Money(required=True)
 
 
+_JIT_FUNDING = _JitFunding()  # built once: safe to share, costly to make
+
+
 def jit_of(data: Mapping[str, Any]) -> dict[str, Any]:
     """The request's ``jit_funding`` object (in ``gpa_order``, or at the top level)."""
     order = data.get("gpa_order")
     jit = order.get("jit_funding") if isinstance(order, Mapping) else data.get("jit_funding")
     try:
-        loaded: dict[str, Any] = _JitFunding().load(jit if isinstance(jit, Mapping) else {})
+        loaded: dict[str, Any] = _JIT_FUNDING.load(jit if isinstance(jit, Mapping) else {})
     except ValidationError as error:
         raise MalformedPayload(
             f"a JIT Funding request carries jit_funding: {error.messages}"
@@ -216,6 +222,9 @@ def handle_gateway(
             respond=respond,
         )
     except Exception:
+        # Nothing decided, or nothing shown durable (see stripe_issuing.handle_webhook):
+        # declined, never approved unheld. Marqeta does not retry a gateway request.
+        log.exception("JIT Funding request %s was not stored and applied", jit["token"])
         return jit_answer(jit, None, NOT_PERMITTED)
     stored = result.response
     if stored is None:
@@ -253,6 +262,7 @@ def _recorded_answer(session: Session, raw: RawEvent, jit: Mapping[str, Any]) ->
     decision = (
         recorded_decision(session, PROVIDER, event) if isinstance(event, CanonicalEvent) else None
     )
+    make_durable(session)  # answer only from what a crash cannot take back
     if decision is not None and decision.approved:
         return jit_answer(jit, decision.amount, None)
     reason = (decision.reason if decision is not None else None) or ""

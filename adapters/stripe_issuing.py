@@ -23,6 +23,7 @@ currency: pence for GBP cards. Fields we do not use stay in the stored raw body.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -36,7 +37,7 @@ from adapters.authorisation import AuthorisationPolicy
 from adapters.canonical import CanonicalEvent, EventKind
 from adapters.errors import MalformedPayload, SignatureInvalid
 from adapters.formats import Ignore, RawEvent, header, parse_json
-from adapters.inbox import deliver
+from adapters.inbox import deliver, make_durable
 from adapters.outbound import MONEY_COMMANDS, ProviderReply
 from adapters.payments import Outcome, recorded_decision
 from adapters.signatures import verify_timestamped
@@ -45,6 +46,8 @@ from ledger.clock import Clock
 from ledger.errors import DomainError
 from ledger.models import CardStatus
 from ledger.ports import CardCommand
+
+log = logging.getLogger(__name__)
 
 PROVIDER = "stripe"
 REQUEST = "issuing_authorization.request"
@@ -139,6 +142,13 @@ class _Event(_Base):
     data = fields.Dict(required=True)
 
 
+# Built once: a schema is a set of fields (several nested), costly to make and safe to share.
+_EVENT = _Event()
+_AUTHORIZATION = _Authorization()
+_TRANSACTION = _Transaction()
+_CARD = _Card()
+
+
 def _load(schema: Schema, data: Any, what: str) -> dict[str, Any]:
     try:
         loaded: dict[str, Any] = schema.load(data)
@@ -174,7 +184,7 @@ class StripeIssuingFormat:
     name = PROVIDER
 
     def split(self, body: bytes, channel: str) -> list[RawEvent]:
-        envelope = _load(_Event(), parse_json(body), "event")
+        envelope = _load(_EVENT, parse_json(body), "event")
         if envelope["object"] != "event":
             raise MalformedPayload("a Stripe webhook body is an event object")
         obj = envelope["data"].get("object")
@@ -186,11 +196,11 @@ class StripeIssuingFormat:
         obj = raw.payload["data"]["object"]
         kind = raw.event_type
         if kind in (REQUEST, "issuing_authorization.created", "issuing_authorization.updated"):
-            return self._authorization(raw, _load(_Authorization(), obj, "authorization"))
+            return self._authorization(raw, _load(_AUTHORIZATION, obj, "authorization"))
         if kind == "issuing_transaction.created":
-            return self._transaction(_load(_Transaction(), obj, "transaction"))
+            return self._transaction(_load(_TRANSACTION, obj, "transaction"))
         if kind == "issuing_card.updated":
-            card = _load(_Card(), obj, "card")
+            card = _load(_CARD, obj, "card")
             status = CARD_STATUS.get(card["status"])
             if status is None:
                 return Ignore(f"card status {card['status']!r} is not one dpledger keeps")
@@ -340,12 +350,22 @@ def handle_webhook(
             respond=_respond,
         )
     except Exception:
+        # The database failed us (unreachable, or SQLite busy beyond its timeout): nothing
+        # was decided, or nothing can be shown to be durable. A real-time request is
+        # answered once and never retried (Stripe's 2 s deadline), so it is declined: we
+        # never approve what we have not held. Any other event gets a 500, which Stripe
+        # retries until we have stored and applied it.
+        log.exception("Stripe event %s was not stored and applied", events[0].provider_event_id)
         if events[0].event_type == REQUEST:
-            return _answer({"approved": False}, secrets)
-        return problem(DomainError("the event was stored but could not be applied"), 500)
+            return _answer(_NOT_DECIDED, secrets)
+        return problem(DomainError("the event could not be stored and applied: retry"), 500)
     if result.event_type == REQUEST:
         return _answer(result.response or _recorded_answer(session, events[0]), secrets)
     return WebhookResponse(200, {"received": True, "status": result.status.value})
+
+
+# The answer to a real-time request that was not decided (never an approval).
+_NOT_DECIDED: dict[str, Any] = {"approved": False, "metadata": {"decline_reason": "not_decided"}}
 
 
 def _recorded_answer(session: Session, raw: RawEvent) -> dict[str, Any]:
@@ -359,10 +379,12 @@ def _recorded_answer(session: Session, raw: RawEvent) -> dict[str, Any]:
     decision = (
         recorded_decision(session, PROVIDER, event) if isinstance(event, CanonicalEvent) else None
     )
+    make_durable(session)  # answer only from what a crash cannot take back
     if decision is not None and decision.approved:
         return {"approved": True}
-    reason = (decision.reason if decision is not None else None) or "not_decided"
-    return {"approved": False, "metadata": {"decline_reason": reason[:64]}}
+    if decision is None or not decision.reason:
+        return _NOT_DECIDED
+    return {"approved": False, "metadata": {"decline_reason": decision.reason[:64]}}
 
 
 def _respond(raw: RawEvent, outcome: Outcome) -> dict[str, Any] | None:

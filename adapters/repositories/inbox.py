@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, func, insert, or_, select
+from sqlalchemy import Insert, Table, and_, bindparam, func, insert, literal, or_, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from adapters import keys
@@ -56,6 +57,85 @@ def insert_delivery(session: Session, **values: Any) -> int:
         .scalar_one()
     )
     return int(inserted)
+
+
+def insert_single_event_delivery(
+    session: Session,
+    *,
+    delivery: dict[str, Any],
+    event: dict[str, Any],
+    commit_without_waiting: bool = False,
+) -> int | None:
+    """PostgreSQL: store a delivery of one event and its inbox row in one statement (one
+    round trip), unless the event is already stored; the new inbox id, or None when the
+    event was there already (this delivery then stores nothing, as ``inbox.store`` does).
+
+    ``commit_without_waiting`` sets ``synchronous_commit`` off for this transaction in the
+    same statement (``set_config(..., true)`` is ``SET LOCAL``; for a transaction that
+    stores nothing it makes no difference).
+    """
+    params = {f"d_{name}": value for name, value in delivery.items()}
+    params |= {f"e_{name}": value for name, value in event.items()}
+    params["sync"] = "off" if commit_without_waiting else "on"
+    found = session.connection().execute(_single_event_delivery(), params).scalar()
+    return None if found is None else int(found)
+
+
+_STATEMENTS: dict[str, Insert] = {}
+
+
+def _single_event_delivery() -> Insert:
+    """WITH delivery AS (INSERT INTO inbound_deliveries ... SELECT ... WHERE NOT EXISTS
+    (the event)) INSERT INTO inbound_events ... SELECT ... FROM delivery ON CONFLICT DO
+    NOTHING RETURNING id (built once; the values are bound parameters)."""
+    built = _STATEMENTS.get("single_event_delivery")
+    if built is not None:
+        return built
+    deliveries: Table = InboundDelivery.__table__  # type: ignore[assignment]
+    events: Table = InboundEvent.__table__  # type: ignore[assignment]
+    delivery_columns = ["provider", "channel", "body", "body_sha256", "headers", "received_at"]
+    event_columns = [
+        "position", "provider", "provider_event_id", "event_type", "received_at", "status",
+        "attempts",
+    ]  # fmt: skip
+    known = (
+        select(literal(1))
+        .where(
+            events.c.provider == bindparam("e_provider", type_=events.c.provider.type),
+            events.c.provider_event_id
+            == bindparam("e_provider_event_id", type_=events.c.provider_event_id.type),
+        )
+        .exists()
+    )
+    setting = func.set_config("synchronous_commit", bindparam("sync"), True)
+    new_delivery = (
+        insert(deliveries)
+        .from_select(
+            delivery_columns,
+            select(
+                *(
+                    bindparam(f"d_{name}", type_=deliveries.c[name].type)
+                    for name in delivery_columns
+                )
+            ).where(~known, setting.is_not(None)),
+        )
+        .returning(deliveries.c.id)
+        .cte("new_delivery")
+    )
+    statement = (
+        postgresql.insert(events)
+        .from_select(
+            ["delivery_id", *event_columns],
+            select(
+                new_delivery.c.id,
+                *(bindparam(f"e_{name}", type_=events.c[name].type) for name in event_columns),
+            ),
+        )
+        .on_conflict_do_nothing()
+        .returning(events.c.id)
+    )
+    _STATEMENTS["single_event_delivery"] = statement
+    return statement
 
 
 def lock_event(session: Session, event_id: int) -> InboundEvent | None:
