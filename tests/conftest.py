@@ -7,7 +7,6 @@ which gives them the engine itself and empties the tables afterwards.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,8 +31,6 @@ def _test_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 ALLOW_DROP_VARIABLE = "DPLEDGER_TEST_ALLOW_DROP"
-# temporary: helpers' databases (dpledger_h1, dpledger_h2, …), until the lead removes it.
-_HELPERS_DATABASE = re.compile(r"dpledger_h\d+")
 
 
 def refuse_to_wipe(url: str) -> None:
@@ -49,11 +46,7 @@ def refuse_to_wipe(url: str) -> None:
         if database in ("", ":memory:"):
             return
         database = Path(database).name
-    if (
-        "test" in database.lower()
-        or _HELPERS_DATABASE.fullmatch(database)
-        or os.environ.get(ALLOW_DROP_VARIABLE) == "1"
-    ):
+    if "test" in database.lower() or os.environ.get(ALLOW_DROP_VARIABLE) == "1":
         return
     pytest.exit(
         f"refusing to run the tests on {parsed.render_as_string(hide_password=True)}: the "

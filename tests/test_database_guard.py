@@ -28,7 +28,6 @@ SERVER = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout
     [
         "postgresql+psycopg://postgres@127.0.0.1:5432/dpledger_test",
         "postgresql+psycopg://postgres@127.0.0.1:5432/Council_TEST_copy",
-        "postgresql+psycopg://postgres@127.0.0.1:5432/dpledger_h7",  # temporary: helpers'
         "sqlite:////tmp/dpledger-test-x/test.db",
         "sqlite://",
     ],
@@ -42,7 +41,7 @@ def test_a_test_database_is_used(url: str, monkeypatch: pytest.MonkeyPatch) -> N
     "url",
     [
         "postgresql+psycopg://postgres:secret@db.example.internal:5432/dpledger",
-        "postgresql+psycopg://postgres@127.0.0.1:5432/dpledger_h7_live",
+        "postgresql+psycopg://postgres@127.0.0.1:5432/dpledger_h7",
         "sqlite:////srv/dpledger/instance/dpledger.db",
         "sqlite:////home/test/instance/dpledger.db",  # the file's name counts, not its folder
     ],
