@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 
 from ledger.db import INSTANCE_DIR, make_engine
 from ledger.migrate import upgrade
@@ -31,6 +31,7 @@ def available(name: str) -> list[BenchDatabase]:
     out = [BenchDatabase("sqlite", f"sqlite:///{sqlite_file}")]
     pg = os.environ.get("BENCH_POSTGRES_URL")
     if pg:
+        refuse_unless_disposable(pg)
         out.append(BenchDatabase("postgresql", pg))
         return out
     db = f"dpledger_bench_{name}"
@@ -43,6 +44,17 @@ def available(name: str) -> list[BenchDatabase]:
         return out
     out.append(BenchDatabase("postgresql", f"postgresql+psycopg://postgres@127.0.0.1:5432/{db}"))
     return out
+
+
+def refuse_unless_disposable(url: str) -> None:
+    """Stop before dropping the schema of a database that may be real: its name must say
+    it is for benchmarks or tests."""
+    name = (make_url(url).database or "").lower()
+    if "bench" not in name and "test" not in name:
+        raise SystemExit(
+            f"BENCH_POSTGRES_URL names the database {name!r}: a benchmark drops its schema, so "
+            f"its name must contain 'bench' or 'test' (never point it at a real database)"
+        )
 
 
 @contextmanager
