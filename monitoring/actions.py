@@ -364,6 +364,15 @@ class OfficerActions:
             reason=reason,
             after={"review_request_id": request.id, "decision": decision, "urgent": urgent},
         )
+        if request.flag_id is not None:
+            # The flag that asked for the review shows what it came to.
+            self.triage.record(
+                request.flag_id,
+                officer=officer,
+                action="review_decided",
+                reason=reason,
+                after={"review_request_id": request.id, "decision": decision},
+            )
         return request
 
 

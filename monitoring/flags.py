@@ -431,10 +431,19 @@ class Triage:
             Disposition.CONFIRMED,
         )
 
-    def record(self, flag_id: int, *, officer: str, action: str, reason: str) -> None:
-        """Record on a flag's history an action taken elsewhere (a suspension, a review)."""
+    def record(
+        self,
+        flag_id: int,
+        *,
+        officer: str,
+        action: str,
+        reason: str,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        """Record on a flag's history an action taken elsewhere (a suspension, a review),
+        with what it came to (``after``) where there is something to say."""
         flag = repo.get(self.session, flag_id)
-        self.session.add(_history(flag, self.clock.now(), officer, action, reason, {}, {}))
+        self.session.add(_history(flag, self.clock.now(), officer, action, reason, {}, after or {}))
         self.session.flush()
 
     def queue(self, *, include_snoozed: bool = False) -> Sequence[Flag]:

@@ -221,3 +221,44 @@ def test_an_urgent_review_decision_can_go_ahead_without_the_advocate(session, cl
         request.id, decision="Increase care", officer="o1", reason="Safety", urgent=True
     )
     assert decided.status.value == "decided"
+
+
+def test_a_review_asked_for_from_a_flag_shows_its_decision_on_the_flag(session, clock, actions):
+    from monitoring.models import FlagHistory
+
+    case = World(session, clock).case(load=10000)
+    result = raise_flags(
+        session,
+        clock,
+        MonitoringSettings(),
+        "no_spend",
+        [Hit("no_spend.x", "card", case.card.id, "k", Severity.LOW, "No spend", "Text")],
+    )
+    (flag_id,) = result.flag_ids
+    request = actions.request_review(
+        case.plan.id, officer="o1", reason="No spend in 6 weeks", flag_id=flag_id
+    )
+    advocacy.record_need(
+        session,
+        clock,
+        person_id=case.person.id,
+        decision=f"review:{request.id}",
+        substantial_difficulty=False,
+        appropriate_person=True,
+        officer="o1",
+        reason="Can take part with her daughter's help",
+    )
+    actions.decide_review(request.id, decision="Add a day centre", officer="o2", reason="Met")
+    history = (
+        session.execute(
+            select(FlagHistory).where(FlagHistory.flag_id == flag_id).order_by(FlagHistory.id)
+        )
+        .scalars()
+        .all()
+    )
+    assert [(h.action, h.actor) for h in history][-2:] == [
+        ("review_requested", "o1"),
+        ("review_decided", "o2"),
+    ]
+    assert history[-1].reason == "Met"
+    assert history[-1].after == {"review_request_id": request.id, "decision": "Add a day centre"}
