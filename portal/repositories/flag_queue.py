@@ -17,7 +17,9 @@ cost (flags with the person they concern are joined, never fetched per row):
 
 Both statements' text depends only on which filters are set, never on how many flags
 match, so the database driver prepares each once (sending a thousand ids back as
-parameters cost more than the rest of the page put together).
+parameters cost more than the rest of the page put together). The statements are built
+once for each such shape, with the filters' values as parameters, and kept: building
+them (the subqueries' columns above all) took as much of the page's CPU as the database.
 
 Paging is by offset, bounded: at most ``COUNT_LIMIT`` flags are reachable, and the page
 asks officers to narrow the filters beyond that.
@@ -29,9 +31,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from ledger.models import Person
@@ -122,39 +137,114 @@ def queue_page(
 ) -> QueuePage:
     """Page ``number`` (moved into the pages there are) of the queue, and how many flags
     match (see the module docstring)."""
-    conditions = _conditions(filters, now)
+    shape = _Shape.of(filters)
+    values = _values(filters, now)
     # How many match, up to the limit and in no order: the database picks the most
     # selective index for the filters, so a filter that matches few flags costs little.
-    found = select(Flag.id).where(*conditions).limit(COUNT_LIMIT + 1).subquery()
-    matching = session.execute(select(func.count()).select_from(found)).scalar_one()
+    matching = session.execute(_count_statement(shape), values).scalar_one()
     pages = max(1, -(-min(matching, COUNT_LIMIT) // size))
     number = min(max(number, 1), pages)
     offset = (number - 1) * size
     limit = min(size, COUNT_LIMIT - offset)  # the last page stops at the limit
-    if matching <= COUNT_LIMIT:
+    statement = _page_statement(shape, sort, many=matching > COUNT_LIMIT)
+    rows = session.execute(
+        statement, {**values, "offset": offset, "limit": limit, "first": offset + limit}
+    ).all()
+    # The statement's columns are QueueRow's fields, in order.
+    return QueuePage([QueueRow(*row) for row in rows], matching, number, pages)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Which filters are set: all that the statements' text depends on (the severities
+    themselves only when sorting most severe first, a part for each)."""
+
+    active: bool  # open or in review, rather than one status
+    open_status_assignee: bool  # one open status and an assignee
+    severities: tuple[Severity, ...]
+    monitor: bool
+    assignee: bool
+    unassigned: bool
+    raised_after: bool
+    raised_before: bool
+    include_snoozed: bool
+
+    @classmethod
+    def of(cls, filters: QueueFilter) -> _Shape:
+        active = filters.status == ACTIVE
+        return cls(
+            active=active,
+            open_status_assignee=not active
+            and FlagStatus(filters.status).is_open
+            and filters.assignee is not None,
+            severities=tuple(sorted(set(filters.severities), key=lambda s: -s.rank)),
+            monitor=filters.monitor is not None,
+            assignee=filters.assignee is not None,
+            unassigned=filters.unassigned,
+            raised_after=filters.raised_after is not None,
+            raised_before=filters.raised_before is not None,
+            include_snoozed=filters.include_snoozed,
+        )
+
+
+def _values(filters: QueueFilter, now: datetime) -> dict[str, Any]:
+    """The statements' parameters for these filters (those a shape does not use are
+    ignored)."""
+    return {
+        "status": None if filters.status == ACTIVE else FlagStatus(filters.status),
+        "severities": list(filters.severities),
+        "monitor": filters.monitor,
+        "assignee": filters.assignee,
+        "raised_after": filters.raised_after,
+        "raised_before": filters.raised_before,
+        "now": now,
+        # A parameter, not in the kept statements' text, so the limit can change.
+        "counted": COUNT_LIMIT + 1,
+    }
+
+
+@lru_cache(maxsize=512)
+def _count_statement(shape: _Shape) -> Select[Any]:
+    counted = bindparam("counted", type_=Integer)
+    found = select(Flag.id).where(*_conditions(shape)).limit(counted).subquery()
+    return select(func.count()).select_from(found)
+
+
+@lru_cache(maxsize=512)
+def _page_statement(shape: _Shape, sort: QueueSort, *, many: bool) -> Select[Any]:
+    """The page's statement: parameters ``offset`` and ``limit`` (the page), ``first``
+    (how many flags the page needs read in order: offset + limit), ``counted`` (how many
+    flags the count looks for) and the filters'."""
+    conditions = _conditions(shape)
+    first: BindParameter[int] = bindparam("first", type_=Integer)
+    if not many:
         # A thousand at most: order all of them, found in no order as above.
         flags = (
             select(*_COLUMNS, _rank().label("rank"))
             .where(*conditions)
-            .limit(COUNT_LIMIT + 1)
+            .limit(bindparam("counted", type_=Integer))
             .subquery()
         )
     elif sort is QueueSort.SEVERITY:
-        flags = _by_severity(
-            _conditions(filters, now, severity=False), filters.severities, offset + limit
-        )
+        flags = _by_severity(_conditions(shape, severity=False), shape.severities, first)
     else:
         # Many match: read them in the sort's order from the index that holds it.
         flags = (
             select(*_COLUMNS, literal(0).label("rank"))
             .where(*conditions)
             .order_by(*_order(sort, Flag.__table__.c))
-            .limit(offset + limit)
+            .limit(first)
             .subquery()
         )
     # The page first, then the people on it: a join on one page, not on every candidate.
-    page = select(flags).order_by(*_order(sort, flags.c)).offset(offset).limit(limit).subquery()
-    rows = session.execute(
+    page = (
+        select(flags)
+        .order_by(*_order(sort, flags.c))
+        .offset(bindparam("offset", type_=Integer))
+        .limit(bindparam("limit", type_=Integer))
+        .subquery()
+    )
+    return (
         select(
             page.c.id.label("flag_id"),
             *(page.c[c.key] for c in _COLUMNS[1:]),
@@ -163,8 +253,7 @@ def queue_page(
         )
         .outerjoin(Person, Person.id == page.c.person_id)
         .order_by(*_order(sort, page.c))
-    ).all()
-    return QueuePage([QueueRow(**row._asdict()) for row in rows], matching, number, pages)
+    )
 
 
 def _rank() -> ColumnElement[int]:
@@ -182,45 +271,47 @@ def _order(sort: QueueSort, columns: Any) -> list[Any]:
     return [columns.sla_due_at, columns.id]
 
 
-def _conditions(
-    filters: QueueFilter, now: datetime, *, severity: bool = True
-) -> list[ColumnElement[bool]]:
+def _conditions(shape: _Shape, *, severity: bool = True) -> list[ColumnElement[bool]]:
+    """The filters' conditions, their values as parameters (``_values``)."""
     conditions: list[ColumnElement[bool]] = []
-    if severity and filters.severities:
-        conditions.append(Flag.severity.in_(filters.severities))
-    if filters.status == ACTIVE:
+    if severity and shape.severities:
+        conditions.append(Flag.severity.in_(bindparam("severities", expanding=True)))
+    if shape.active:
         # open_key is set exactly while a flag is open or in review: the partial indexes'
         # condition, so the database can use them.
         conditions.append(Flag.open_key.is_not(None))
     else:
-        status = FlagStatus(filters.status)
-        conditions.append(Flag.status == status)
-        if status.is_open and filters.assignee is not None:
+        conditions.append(Flag.status == bindparam("status"))
+        if shape.open_status_assignee:
             # Implied by the status; said outright, it lets "mine in review" use the
             # partial index by assignee (only then: alone, the status index serves better).
             conditions.append(Flag.open_key.is_not(None))
-    if filters.monitor is not None:
-        conditions.append(Flag.monitor == filters.monitor)
-    if filters.unassigned:
+    if shape.monitor:
+        conditions.append(Flag.monitor == bindparam("monitor"))
+    if shape.unassigned:
         conditions.append(Flag.assignee.is_(None))
-    elif filters.assignee is not None:
-        conditions.append(Flag.assignee == filters.assignee)
-    if filters.raised_after is not None:
-        conditions.append(Flag.raised_at >= filters.raised_after)
+    elif shape.assignee:
+        conditions.append(Flag.assignee == bindparam("assignee"))
+    if shape.raised_after:
+        after: BindParameter[datetime] = bindparam("raised_after")
+        conditions.append(Flag.raised_at >= after)
         # Implied by the line above: a flag is never due before it was raised (SLA hours
         # are above zero, and a new hit only brings the SLA forward to after it arrived).
         # Said outright, it lets the database start an SLA-ordered index at the window
         # rather than walk past every older flag (recent flags are the latest due).
-        conditions.append(Flag.sla_due_at >= filters.raised_after)
-    if filters.raised_before is not None:
-        conditions.append(Flag.raised_at < filters.raised_before)
-    if not filters.include_snoozed:
-        conditions.append(or_(Flag.snoozed_until.is_(None), Flag.snoozed_until <= now))
+        conditions.append(Flag.sla_due_at >= after)
+    if shape.raised_before:
+        conditions.append(Flag.raised_at < bindparam("raised_before"))
+    if not shape.include_snoozed:
+        snooze_over = Flag.snoozed_until <= bindparam("now")
+        conditions.append(or_(Flag.snoozed_until.is_(None), snooze_over))
     return conditions
 
 
 def _by_severity(
-    conditions: Sequence[ColumnElement[bool]], severities: Sequence[Severity], first: int
+    conditions: Sequence[ColumnElement[bool]],
+    severities: Sequence[Severity],
+    first: BindParameter[int],
 ) -> Any:
     """The first ``first`` flags of each severity in SLA order, as one subquery."""
     wanted = sorted(severities or list(Severity), key=lambda s: s.rank, reverse=True)

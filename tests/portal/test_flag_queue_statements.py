@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -87,3 +88,27 @@ def test_a_page_of_few_flags_is_in_each_sorts_order(session: Session, clock: Fix
         shown = [r.flag_id for n in (1, 2, 3) for r in page(session, clock, sort, n).rows]
         assert shown == expected, sort
         assert page(session, clock, sort, 9).number == 3
+
+
+def queue(session: Session, clock: FixedClock, filters: QueueFilter) -> Any:
+    return flag_queue.queue_page(session, clock.now(), filters, QueueSort.SLA, number=1, size=9)
+
+
+def test_kept_statements_take_each_pages_values(
+    session: Session, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The statements are kept for each set of filters: the filters' values, the time and
+    the count's limit are parameters, never fixed in the kept statement."""
+    raise_reviews(session, clock, 6)
+    first = page(session, clock, QueueSort.SLA)
+    assert first.matching == 6
+    assert queue(session, clock, QueueFilter(monitor="surplus")).rows == []
+    minutes_ago = [clock.now() - timedelta(minutes=n) for n in range(6)]
+    for n in (2, 4):  # raised in the last n minutes: n + 1 of them
+        recent = QueueFilter(monitor="review_due", raised_after=minutes_ago[n])
+        rows = queue(session, clock, recent).rows
+        assert sorted(r.raised_at for r in rows) == sorted(minutes_ago[: n + 1])
+    monkeypatch.setattr(flag_queue, "COUNT_LIMIT", 4)
+    limited = page(session, clock, QueueSort.SLA, 2)
+    assert limited.matching == 5 and limited.beyond_limit and limited.number == 1
+    assert [r.flag_id for r in limited.rows] == [r.flag_id for r in first.rows]
