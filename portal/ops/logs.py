@@ -275,6 +275,10 @@ def configure_logging(*, json_lines: bool, level: str | int = "INFO") -> logging
     root.setLevel(level if isinstance(level, int) else level.upper())
     # Alembic names each of its plugins at INFO on every command.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # APScheduler's executors say "Running job" and "executed successfully" at INFO for
+    # every run (the lease's renewal every 10 s among them); each of our jobs logs its own
+    # outcome, and the executors' failures are still logged (ERROR).
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     return handler
 
 

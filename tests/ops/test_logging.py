@@ -117,6 +117,21 @@ def test_exceptions_are_masked_too(capsys: pytest.CaptureFixture[str]) -> None:
     assert "4242424242424242" not in json.dumps(line)
 
 
+def test_the_schedulers_executors_say_only_what_went_wrong(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging(json_lines=True)
+    executors = logging.getLogger("apscheduler.executors.lease")
+    executors.info('Running job "Lease.renew"')  # every 10 s: not worth a line
+    executors.error('Job "Lease.renew" raised an exception')
+    logging.getLogger("monitoring.scheduler").info("job inbox_replay: 0 replayed")
+    lines = [(line["logger"], line["message"]) for line in _json_lines(capsys.readouterr().err)]
+    assert lines == [
+        ("apscheduler.executors.lease", 'Job "Lease.renew" raised an exception'),
+        ("monitoring.scheduler", "job inbox_replay: 0 replayed"),
+    ]
+
+
 def test_readable_lines_in_development(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging(json_lines=False)
     logging.getLogger("dpledger.test").info("card 4111111111111111", extra={"secret": "x"})
