@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, Table, text
+from sqlalchemy import Engine, Row, Table, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters import keys
@@ -43,7 +43,7 @@ from adapters.payments import Outcome
 from adapters.repositories import inbox as inbox_repo
 from adapters.repositories import rows
 from ledger.clock import Clock
-from ledger.errors import DomainError
+from ledger.errors import DomainError, LedgerWriteFailed
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +194,7 @@ def apply_event(
     raw: tuple[RawEvent, str] | None = None,
     leave_young: bool = False,
     isolated: bool = True,
+    commit_without_waiting: bool = False,
 ) -> Delivered:
     """Apply one stored event, once: an event already applied, ignored or found a
     duplicate is left as it is. Flushes, never commits.
@@ -205,22 +206,28 @@ def apply_event(
 
     ``isolated``: the event is applied in a savepoint, so a ``DomainError`` parks it in
     the caller's transaction. Without (``deliver``: two statements fewer on the real-time
-    path), the ``DomainError`` is raised and the caller must roll back the transaction."""
-    row = inbox_repo.lock_event(session, inbox_id)
+    path), the ``DomainError`` is raised and the caller must roll back the transaction.
+
+    ``commit_without_waiting``: the transaction commits without waiting for the disk
+    (``_defer_flush``; set in the statement that locks the event), for ``deliver``."""
+    row = inbox_repo.lock_event_row(
+        session, inbox_id, commit_without_waiting=commit_without_waiting
+    )
     if row is None:
         raise DomainError(f"no inbox event {inbox_id}")
     if row.status not in UNAPPLIED:
         return _delivered(row)
+    now = clock.now()
     if (
         leave_young
         and row.status is InboxStatus.RECEIVED
-        and clock.now() - row.received_at <= REALTIME_DEADLINE
+        and now - row.received_at <= REALTIME_DEADLINE
     ):
         return _delivered(row)
     # Still within the provider's deadline (a concurrent duplicate delivery, say), a
     # real-time request may be decided by whoever gets here first.
     live = live or (
-        row.status is InboxStatus.RECEIVED and clock.now() - row.received_at <= REALTIME_DEADLINE
+        row.status is InboxStatus.RECEIVED and now - row.received_at <= REALTIME_DEADLINE
     )
     stored = raw or _raw_of(session, row)
     try:
@@ -233,21 +240,32 @@ def apply_event(
         if not isolated:
             raise
         outcome = Outcome(InboxStatus.PARKED, f"{error.code}: {error.detail}")
-    row.attempts += 1
-    row.last_attempt_at = clock.now()
-    row.status = outcome.status
-    row.reason = (outcome.detail or "")[:500] or None
-    row.applied_at = None if outcome.status is InboxStatus.PARKED else clock.now()
+    now = clock.now()
+    attempt: dict[str, Any] = {
+        "attempts": row.attempts + 1,
+        "last_attempt_at": now,
+        "status": outcome.status,
+        "reason": (outcome.detail or "")[:500] or None,
+        "applied_at": None if outcome.status is InboxStatus.PARKED else now,
+    }
     if respond is not None and stored is not None:
-        row.response = respond(stored[0], outcome)
-    session.flush()
-    return _delivered(row)
+        attempt["response"] = respond(stored[0], outcome)
+    session.flush()  # what the apply left in the ORM (cheap when nothing)
+    inbox_repo.record_attempt(session, inbox_id, **attempt)
+    return Delivered(
+        inbox_id=row.id,
+        provider_event_id=row.provider_event_id,
+        event_type=row.event_type,
+        status=outcome.status,
+        reason=attempt["reason"],
+        response=attempt.get("response", row.response),
+    )
 
 
 def _apply(
     session: Session,
     clock: Clock,
-    row: InboundEvent,
+    row: Row[Any],
     stored: tuple[RawEvent, str] | None,
     *,
     live: bool,
@@ -263,7 +281,7 @@ def _apply(
     return applier.apply(canonical, inbound_event_id=row.id, live=live)
 
 
-def _raw_of(session: Session, row: InboundEvent) -> tuple[RawEvent, str] | None:
+def _raw_of(session: Session, row: Row[Any]) -> tuple[RawEvent, str] | None:
     """The stored event as the provider sent it, and the channel it came by."""
     delivery = inbox_repo.get_delivery(session, row.delivery_id)
     if delivery is None:
@@ -281,7 +299,7 @@ def _raw_of(session: Session, row: InboundEvent) -> tuple[RawEvent, str] | None:
     return None
 
 
-def _delivered(row: InboundEvent) -> Delivered:
+def _delivered(row: Row[Any]) -> Delivered:
     return Delivered(
         inbox_id=row.id,
         provider_event_id=row.provider_event_id,
@@ -313,6 +331,10 @@ def deliver(
     while applying parks the event with the error and is raised again (the provider
     should retry; the retry applies the event again).
     """
+    if len(events) == 1 and _own_transactions(session):
+        # On PostgreSQL a single event is stored in one statement (``_store_one``): run it
+        # as its own transaction (autocommit), without a BEGIN and a COMMIT round trip.
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     stored = store(
         session,
         provider=provider,
@@ -355,14 +377,23 @@ def deliver(
 def _apply_and_commit(session: Session, inbox_id: int, clock: Clock, **options: Any) -> Delivered:
     """``apply_event`` in a transaction of its own that commits without waiting for the
     disk (``_defer_flush``)."""
-    _defer_flush(session)
-    result = apply_event(session, inbox_id, clock, **options)
+    result = apply_event(session, inbox_id, clock, commit_without_waiting=True, **options)
     session.commit()
     return result
 
 
 def _on_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def _own_transactions(session: Session) -> bool:
+    """PostgreSQL, a session that takes its connections from an engine (not one joined
+    to a caller's transaction, as in the tests) and has no transaction in progress."""
+    return (
+        _on_postgresql(session)
+        and isinstance(session.get_bind(), Engine)
+        and not session.in_transaction()
+    )
 
 
 def _defer_flush(session: Session) -> None:
@@ -491,11 +522,19 @@ _TRANSIENT_ERRORS = frozenset(
         "LockNotAvailable",
     }
 )
+# Domain refusals that are the database's, not the event's: ``LedgerWriteFailed`` (the
+# database refused the ledger's writes after every check had passed: a lost connection,
+# a lock timeout). Parked with their code like any refusal, and tried again like an error.
+_TRANSIENT_CODES = frozenset({LedgerWriteFailed.code})
+# How the reasons of events parked for such causes begin (for the replay's query).
+_TRANSIENT_PREFIXES = ("error: ", *(f"{code}: " for code in sorted(_TRANSIENT_CODES)))
 
 
 def is_transient(reason: str | None) -> bool:
     """Whether a parked event's reason is an error that may pass by itself."""
     prefix, _, rest = (reason or "").partition(": ")
+    if prefix in _TRANSIENT_CODES:
+        return True
     return prefix == "error" and rest.partition(":")[0].strip() in _TRANSIENT_ERRORS
 
 
@@ -509,8 +548,9 @@ def replay_unapplied(
 ) -> ReplayReport:
     """The scheduler's ``inbox_replay``: apply stored events nobody applied, namely events
     still ``received`` after the real-time deadline (the process stopped between storing
-    and applying them) and parked events whose reason is transient (a database error),
-    each tried at most ``max_attempts`` times. Events parked for a cause someone must fix
+    and applying them) and parked events whose reason is transient (a database error, or
+    ``ledger_write_failed``: the database refused the ledger's writes), each tried at most
+    ``max_attempts`` times. Events parked for a cause someone must fix
     (an unknown card, a card status to reconcile, a malformed payload) wait for
     ``dpledger inbox replay``.
 
@@ -526,6 +566,7 @@ def replay_unapplied(
             received_before=clock.now() - REALTIME_DEADLINE,
             max_attempts=max_attempts,
             limit=limit,
+            reason_prefixes=_TRANSIENT_PREFIXES,
         )
     ids = [
         i

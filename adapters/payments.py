@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from adapters import keys
@@ -45,7 +44,6 @@ from adapters.models import (
     PaymentPartKind,
 )
 from adapters.repositories import payments as payments_repo
-from adapters.repositories import rows
 from adapters.repositories.cards import CardRef
 from ledger import postings
 from ledger import settings as ledger_settings
@@ -60,7 +58,6 @@ AUTH_PART = "auth"
 # The provider's verdict when it differs from ours.
 PROVIDER_DECLINE_PART = "provider_decline"
 PROVIDER_APPROVAL_PART = "provider_approval"
-_PAYMENTS: Table = CardPayment.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -230,12 +227,9 @@ class CardPaymentEvents:
         if decision.approved:
             self._add_part(payment, part_key, part_kind, event.amount, event, inbound_event_id)
             assert decision.hold_id is not None
-            self.session.add(
-                CardPaymentHold(
-                    payment_id=payment.id, hold_id=decision.hold_id, amount=event.amount
-                )
+            payments_repo.insert_hold(
+                self.session, payment_id=payment.id, hold_id=decision.hold_id, amount=event.amount
             )
-            self.session.flush()
         else:
             self._add_part(
                 payment, part_key, PaymentPartKind.DECLINE, event.amount, event, inbound_event_id
@@ -293,10 +287,9 @@ class CardPaymentEvents:
         if not result.approved or result.hold_id is None:
             return 0
         if not payments_repo.hold_known(self.session, result.hold_id):
-            self.session.add(
-                CardPaymentHold(payment_id=payment.id, hold_id=result.hold_id, amount=amount)
+            payments_repo.insert_hold(
+                self.session, payment_id=payment.id, hold_id=result.hold_id, amount=amount
             )
-            self.session.flush()
         return amount
 
     def _release(self, payment: CardPayment, hold: CardPaymentHold, expired: bool) -> None:
@@ -388,28 +381,30 @@ class CardPaymentEvents:
         """The payment the event is about, and whether this event is its first."""
         assert event.payment_id is not None
         payment_id = keys.fit(event.payment_id)
-        payment = payments_repo.find(self.session, self.provider, payment_id)
-        created = False
+        # A real-time request that is not an increment is almost always a payment's first
+        # event: try the insert first (one statement; a known payment costs one more).
+        first_likely = event.kind is EventKind.AUTHORISATION_REQUEST and not event.increment
+        payment = (
+            None if first_likely else payments_repo.find(self.session, self.provider, payment_id)
+        )
         if payment is None:
-            created = (
-                rows.insert_new(
-                    self.session,
-                    _PAYMENTS,
-                    {
-                        "provider": self.provider,
-                        "provider_payment_id": payment_id,
-                        "card_id": card.card_id,
-                        "cash": event.cash or mcc_codes.is_cash(event.mcc),
-                        "merchant_name": event.merchant_name,
-                        "mcc": event.mcc,
-                        "merchant_amount": event.merchant_amount,
-                        "merchant_currency": event.merchant_currency,
-                        "created_at": self.clock.now(),
-                    },
-                )
-                is not None
+            created = payments_repo.insert_payment(
+                self.session,
+                {
+                    "provider": self.provider,
+                    "provider_payment_id": payment_id,
+                    "card_id": card.card_id,
+                    "cash": event.cash or mcc_codes.is_cash(event.mcc),
+                    "merchant_name": event.merchant_name,
+                    "mcc": event.mcc,
+                    "merchant_amount": event.merchant_amount,
+                    "merchant_currency": event.merchant_currency,
+                    "created_at": self.clock.now(),
+                },
             )
-            # Either ours, or another worker's that we waited for.
+            if created is not None:
+                return created, True  # written from this event: nothing to update
+            # Stored already (by another worker, that we waited for, or before).
             payment = payments_repo.find(self.session, self.provider, payment_id)
             assert payment is not None
         if payment.card_id != card.card_id:
@@ -432,7 +427,7 @@ class CardPaymentEvents:
         ):
             payment.merchant_amount = event.merchant_amount
             payment.merchant_currency = event.merchant_currency
-        return payment, created
+        return payment, False
 
     def _add_part(
         self,
@@ -443,17 +438,15 @@ class CardPaymentEvents:
         event: CanonicalEvent,
         inbound_event_id: int | None,
     ) -> None:
-        self.session.add(
-            CardPaymentPart(
-                payment_id=payment.id,
-                part_key=part_key,
-                kind=kind,
-                amount=amount,
-                occurred_at=event.occurred_at,
-                inbound_event_id=inbound_event_id,
-            )
+        payments_repo.insert_part(
+            self.session,
+            payment_id=payment.id,
+            part_key=part_key,
+            kind=kind,
+            amount=amount,
+            occurred_at=event.occurred_at,
+            inbound_event_id=inbound_event_id,
         )
-        self.session.flush()
 
     @staticmethod
     def _ledger_key(payment: CardPayment, part_key: str) -> str:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Row, Table, and_, bindparam, insert, select
 
 from ledger import postings
 from ledger.errors import (
@@ -25,13 +26,40 @@ from ledger.errors import (
     HoldOfAnotherCard,
     IdempotencyConflict,
     NotAHold,
+    UnknownRecord,
 )
-from ledger.models import Authorisation, CardStatus, Phase, Transfer, TransferCode
+from ledger.models import Authorisation, Card, CardStatus, Phase, Transfer, TransferCode
 from ledger.models.accounts import AccountKind, AuthorisationDecision
 from ledger.postings import TransferRecord, TransferSpec
-from ledger.repositories import cards as cards_repo
 from ledger.repositories import transfers as transfers_repo
 from ledger.service import Ledger, _positive
+
+# The real-time decision's own statements, built once (a statement built per call costs
+# more Python than the database spends on it). Read and written through the session's
+# connection: the decision needs no ORM objects.
+_AUTHORISATIONS = cast(Table, Authorisation.__table__)
+_CARDS = cast(Table, Card.__table__)
+_DECISION_COLUMNS = [
+    _AUTHORISATIONS.c[name]
+    for name in (
+        "id", "card_id", "amount", "code", "merchant_name", "mcc", "category", "decision",
+        "decline_reason", "hold_id",
+    )
+]  # fmt: skip
+_SAME_KEY = and_(
+    _AUTHORISATIONS.c.idempotency_source == bindparam("source"),
+    _AUTHORISATIONS.c.idempotency_key == bindparam("key"),
+)
+# The card, share-locked (a suspension waits for an in-flight decision; FOR SHARE OF
+# cards: the decision's row, if any, is only read), and the decision under the key.
+_CARD_AND_DECISION = (
+    select(_CARDS.c.status, _CARDS.c.account_id, *_DECISION_COLUMNS)
+    .select_from(_CARDS.outerjoin(_AUTHORISATIONS, _SAME_KEY))
+    .where(_CARDS.c.id == bindparam("card_id"))
+    .with_for_update(read=True, of=_CARDS)
+)
+_DECISION_BY_KEY = select(*_DECISION_COLUMNS).where(_SAME_KEY)
+_INSERT_DECISION = insert(_AUTHORISATIONS).returning(_AUTHORISATIONS.c.id)
 
 
 @dataclass(frozen=True)
@@ -75,12 +103,19 @@ class CardPayments(Ledger):
             from ledger.errors import InvalidAmount
 
             raise InvalidAmount("an authorisation amount must be more than zero")
-        cache = postings.lock_head(self.session)
-        previous = self.session.execute(
-            select(Authorisation).where(
-                Authorisation.idempotency_source == source, Authorisation.idempotency_key == key
-            )
-        ).scalar_one_or_none()
+        postings.lock_head(self.session)
+        # The card (share-locked, so a suspension waits for this decision) and any
+        # decision already recorded under the key, in one statement.
+        connection = self.session.connection()
+        found = connection.execute(
+            _CARD_AND_DECISION, {"card_id": card_id, "source": source, "key": key}
+        ).first()
+        if found is None:
+            previous = connection.execute(_DECISION_BY_KEY, {"source": source, "key": key}).first()
+            if previous is None:
+                raise UnknownRecord(f"card {card_id} does not exist", card_id=card_id)
+        else:
+            previous = found if found.id is not None else None
         asked = (card_id, amount, code, merchant_name, mcc, category)
         if previous is not None:
             if (
@@ -95,13 +130,17 @@ class CardPayments(Ledger):
                     f"authorisation key {key!r} was already used for a different payment"
                 )
             return _result(previous)
+        assert found is not None
 
-        card = cards_repo.status_for_payment(self.session, card_id)
-        state = postings.account_state(self.session, cache, card.account_id)
+        status, account_id = found.status, found.account_id
+        # The card's account and the council's system accounts (the hold's other side),
+        # with their totals, in one statement.
+        postings.prefetch_cards(self.session, [card_id])
+        state = postings.account_state(self.session, postings.lock_head(self.session), account_id)
         reason: str | None = None
-        if card.status is CardStatus.CLOSED:
+        if status is CardStatus.CLOSED:
             reason = "card_closed"
-        elif card.status is CardStatus.SUSPENDED:
+        elif status is CardStatus.SUSPENDED:
             reason = "card_suspended"
         elif state.closed:
             reason = "account_closed"
@@ -128,7 +167,7 @@ class CardPayments(Ledger):
                 },
                 lambda: [
                     TransferSpec(
-                        card.account_id,
+                        account_id,
                         self._system(AccountKind.MERCHANT_SPEND_CLEARING),
                         amount,
                         code,
@@ -144,23 +183,33 @@ class CardPayments(Ledger):
                 effective_at=effective_at,
             )
             hold_id = hold.id
-        decision = Authorisation(
-            idempotency_source=source,
-            idempotency_key=key,
-            card_id=card_id,
-            amount=amount,
-            code=code,
-            merchant_name=merchant_name,
-            mcc=mcc,
-            category=category,
-            decision=AuthorisationDecision.DECLINED if reason else AuthorisationDecision.APPROVED,
+        decided = AuthorisationDecision.DECLINED if reason else AuthorisationDecision.APPROVED
+        # A row written, never read back here: a Core insert (no ORM object, no flush). The
+        # hold it names must be in the database first (a deferred block holds it back).
+        postings.write_pending(self.session)
+        authorisation_id = connection.execute(
+            _INSERT_DECISION,
+            {
+                "idempotency_source": source,
+                "idempotency_key": key,
+                "card_id": card_id,
+                "amount": amount,
+                "code": code,
+                "merchant_name": merchant_name,
+                "mcc": mcc,
+                "category": category,
+                "decision": decided,
+                "decline_reason": reason,
+                "hold_id": hold_id,
+                "decided_at": self.clock.now(),
+            },
+        ).scalar_one()
+        return AuthorisationResult(
+            authorisation_id=int(authorisation_id),
+            approved=decided is AuthorisationDecision.APPROVED,
             decline_reason=reason,
             hold_id=hold_id,
-            decided_at=self.clock.now(),
         )
-        self.session.add(decision)
-        self.session.flush()
-        return _result(decision)
 
     def post_hold(
         self,
@@ -400,9 +449,10 @@ def _spend(
     )
 
 
-def _result(decision: Authorisation) -> AuthorisationResult:
+def _result(decision: Row[Any]) -> AuthorisationResult:
+    """The result of a decision already recorded (a row of ``_DECISION_COLUMNS``)."""
     return AuthorisationResult(
-        authorisation_id=decision.id,
+        authorisation_id=int(decision.id),
         approved=decision.decision is AuthorisationDecision.APPROVED,
         decline_reason=decision.decline_reason,
         hold_id=decision.hold_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from ledger.models import Account, AccountKind, Card, CardStatus, CompanionPot
@@ -34,6 +34,12 @@ _CARD_REF_COLUMNS = (
     CompanionPot.budget_account_id,
 )
 _CHUNK = 500  # values in one IN (...) list
+# Built once: every provider event looks its card up.
+_CARD_REF = (
+    select(*_CARD_REF_COLUMNS)
+    .outerjoin(CompanionPot, CompanionPot.id == Card.pot_id)
+    .where(Card.provider == bindparam("provider"), Card.provider_card_token == bindparam("token"))
+)
 
 
 def card_ref(session: Session, provider: str, token: str) -> CardRef | None:
@@ -42,11 +48,7 @@ def card_ref(session: Session, provider: str, token: str) -> CardRef | None:
     make the ledger write them early."""
     row = (
         session.connection()
-        .execute(
-            select(*_CARD_REF_COLUMNS)
-            .outerjoin(CompanionPot, CompanionPot.id == Card.pot_id)
-            .where(Card.provider == provider, Card.provider_card_token == token)
-        )
+        .execute(_CARD_REF, {"provider": provider, "token": token})
         .one_or_none()
     )
     return None if row is None else _card_ref(provider, row)

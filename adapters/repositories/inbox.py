@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Insert, Table, and_, bindparam, func, insert, literal, or_, select
+from sqlalchemy import (
+    Insert,
+    Row,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -148,6 +161,46 @@ def lock_event(session: Session, event_id: int) -> InboundEvent | None:
     ).scalar_one_or_none()
 
 
+_EVENTS = cast(Table, InboundEvent.__table__)
+_LOCK_EVENT_ROW = select(*_EVENTS.c).where(_EVENTS.c.id == bindparam("id")).with_for_update()
+# The same, and (PostgreSQL) the transaction commits without waiting for the disk: the
+# setting is made in the statement (``set_config(..., true)`` is ``SET LOCAL``), which
+# saves a round trip of its own. A volatile function in the condition is evaluated for
+# the row the index finds, never skipped by the planner.
+_LOCK_EVENT_ROW_NOT_WAITING = (
+    select(*_EVENTS.c)
+    .where(
+        _EVENTS.c.id == bindparam("id"),
+        func.set_config("synchronous_commit", "off", True).is_not(None),
+    )
+    .with_for_update()
+)
+_RECORD_ATTEMPT = update(_EVENTS).where(_EVENTS.c.id == bindparam("event_id"))
+
+
+def lock_event_row(
+    session: Session, event_id: int, *, commit_without_waiting: bool = False
+) -> Row[Any] | None:
+    """The event's columns, row-locked so two workers never apply it at once (read past
+    the ORM: ``record_attempt`` writes what changes). ``commit_without_waiting``: on
+    PostgreSQL the transaction's commit does not wait for the disk (``SET LOCAL
+    synchronous_commit TO OFF``, in the same statement); see ``adapters.inbox``."""
+    statement: Select[Any] = _LOCK_EVENT_ROW
+    if commit_without_waiting and session.get_bind().dialect.name == "postgresql":
+        statement = _LOCK_EVENT_ROW_NOT_WAITING
+    return session.connection().execute(statement, {"id": event_id}).first()
+
+
+def record_attempt(session: Session, event_id: int, **values: Any) -> None:
+    """Write what an attempt to apply the event changed (a Core update). An ORM object
+    of the event that this session holds is expired, so it is read afresh."""
+    # The columns set are the parameters' names (all but ``event_id``).
+    session.connection().execute(_RECORD_ATTEMPT, {"event_id": event_id, **values})
+    loaded = session.identity_map.get(session.identity_key(InboundEvent, event_id))
+    if loaded is not None:
+        session.expire(loaded)
+
+
 def get_delivery(session: Session, delivery_id: int) -> InboundDelivery | None:
     return session.get(InboundDelivery, delivery_id)
 
@@ -170,11 +223,17 @@ def unapplied_ids(
 
 
 def replay_candidates(
-    session: Session, *, received_before: datetime, max_attempts: int, limit: int
+    session: Session,
+    *,
+    received_before: datetime,
+    max_attempts: int,
+    limit: int,
+    reason_prefixes: Sequence[str] = ("error: ",),
 ) -> list[tuple[int, InboxStatus, str | None]]:
     """Events the scheduler may apply on its own, oldest first: received before
-    ``received_before`` and never applied, or parked after an error (``reason`` starting
-    ``error:``) fewer than ``max_attempts`` times. (id, status, reason) each."""
+    ``received_before`` and never applied, or parked with a reason starting with one of
+    ``reason_prefixes`` (an error) fewer than ``max_attempts`` times. (id, status,
+    reason) each."""
     query = (
         select(InboundEvent.id, InboundEvent.status, InboundEvent.reason)
         .where(
@@ -186,7 +245,12 @@ def replay_candidates(
                 and_(
                     InboundEvent.status == InboxStatus.PARKED,
                     InboundEvent.attempts < max_attempts,
-                    InboundEvent.reason.like("error: %"),
+                    or_(
+                        *(
+                            InboundEvent.reason.startswith(prefix, autoescape=True)
+                            for prefix in reason_prefixes
+                        )
+                    ),
                 ),
             )
         )

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, insert, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from adapters.models import CardPayment, CardPaymentHold, CardPaymentPart, PaymentPartKind
+from adapters.repositories import rows
+from ledger import postings
 from ledger.models import Authorisation, Transfer, TransferCode
+
+_PAYMENTS = cast(Table, CardPayment.__table__)
+# Rows written and not read back on the real-time path: Core inserts, built once.
+_INSERT_PART = insert(cast(Table, CardPaymentPart.__table__))
+_INSERT_HOLD = insert(cast(Table, CardPaymentHold.__table__))
 
 
 def find(session: Session, provider: str, provider_payment_id: str) -> CardPayment | None:
@@ -18,6 +26,36 @@ def find(session: Session, provider: str, provider_payment_id: str) -> CardPayme
             CardPayment.provider_payment_id == provider_payment_id,
         )
     ).scalar_one_or_none()
+
+
+def insert_payment(session: Session, values: dict[str, Any]) -> CardPayment | None:
+    """Insert a payment (every column but ``id`` in ``values``) unless the provider's id
+    for it is already stored (by this transaction or a concurrent one, which it waits
+    for); the new payment, or None when it was there already.
+
+    The new payment is put in the session as it was written, without reading it back
+    (one statement, where finding it first and then inserting takes three)."""
+    inserted = rows.insert_new(session, _PAYMENTS, values)
+    if inserted is None:
+        return None
+    payment = CardPayment(id=inserted, **values)
+    make_transient_to_detached(payment)  # as if loaded: persistent once added, not new
+    session.add(payment)
+    return payment
+
+
+def insert_part(session: Session, **values: Any) -> None:
+    """Record a part of a payment (a Core insert: nothing reads it back here)."""
+    session.connection().execute(_INSERT_PART, values)
+
+
+def insert_hold(session: Session, *, payment_id: int, hold_id: int, amount: int) -> None:
+    """Record a ledger hold placed for a payment (a Core insert). The hold must be in the
+    database first: a ``ledger.postings.deferred`` block may still hold it back."""
+    postings.write_pending(session)
+    session.connection().execute(
+        _INSERT_HOLD, {"payment_id": payment_id, "hold_id": hold_id, "amount": amount}
+    )
 
 
 def parts(session: Session, payment_id: int) -> list[CardPaymentPart]:
