@@ -23,6 +23,7 @@ from ledger.db import unit_of_work
 from ledger.enrolment import Enrolment
 from ledger.models import Person
 from monitoring.runner import run_all
+from monitoring.settings import set_setting
 from portal.demo.history import play
 from portal.demo.sign_ins import DEMO_PASSWORD, DEMO_SIGN_INS, create_sign_ins
 from portal.demo.story import enrol_story, story_dates
@@ -35,6 +36,9 @@ def demo_exists(session: Session) -> bool:
     return session.execute(select(Person.id).limit(1)).first() is not None
 
 
+DEMO_OFFICERS_MAILBOX = "monitoring.team@example.org"
+
+
 def load_demo(
     session: Session, today: date, *, password_hasher: PasswordHasher | None = None
 ) -> list[str]:
@@ -45,6 +49,15 @@ def load_demo(
     clock = FixedClock(start.replace(hour=9))
     story = enrol_story(Enrolment(session, clock), starts_on, review_on)
     play(CardPayments(session, clock), clock, story, start)
+    # Officers' notifications (new flags, safeguarding) go to the team's mailbox.
+    set_setting(
+        session,
+        clock,
+        "officer_email",
+        DEMO_OFFICERS_MAILBOX,
+        officer="demo",
+        reason="The demo council's monitoring team mailbox",
+    )
     summary = [f"{len(story.cards)} cards for 8 people, with 10 weeks of history"]
     return summary + create_sign_ins(session, clock, password_hasher)
 
