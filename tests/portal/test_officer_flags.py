@@ -488,6 +488,14 @@ def test_bad_bulk_input_changes_nothing(web: Web, data: dict[str, Any], message:
     assert response.status_code == 400
     assert message in error_summary(response)
     assert [snapshot(web, f) for f in chosen] == before
+    # Each field with an error names its message: every aria-describedby is an id there.
+    document = parse_page(response)
+    ids = {e.get("id") for e in document.iter() if e.get("id")}
+    described = [e for e in document.iter() if e.get("aria-describedby")]
+    named = {i for e in described for i in (e.get("aria-describedby") or "").split()}
+    assert named and named <= ids, named - ids
+    messages = [e for e in document.iter() if "govuk-error-message" in (e.get("class") or "")]
+    assert any(e.get("id") in named for e in messages)
 
 
 def test_bulk_assign_including_a_closed_flag_changes_nothing(web: Web) -> None:
