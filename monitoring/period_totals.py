@@ -21,7 +21,10 @@ _REBUILT = "monitoring.rebuilt_since"
 
 
 def catch_up(session: Session, hi: int) -> int:
-    """Add every transfer up to ``hi`` not yet counted. Returns the watermark reached."""
+    """Add every transfer up to ``hi`` not yet counted. Returns the watermark reached.
+    Every run calls this first, so it also sets the transaction up for the monitors'
+    statements (``batch.without_jit``)."""
+    batch.without_jit(session)
     mark = watermarks.lock(session, NAME)
     if mark.last_transfer_id < hi:
         _count(session, Window(mark.last_transfer_id, hi), hi, None)
