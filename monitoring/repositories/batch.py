@@ -368,38 +368,40 @@ def add_unplanned(session: Session, hi: int) -> None:
     the MCC map knows (council-blocked ones included, cash left to the cash monitor)."""
     spend = _spend_rows((TransferCode.CARD_SPEND,))
     covered = KEY_LINES
-    category = mcc.category_sql(spend.c.mcc, spend.c.category)
+    # The (few) rows no line covers first, materialised, so the MCC map's long CASE runs
+    # on them alone rather than being pushed down to every row of the batch.
+    uncovered = (
+        select(spend)
+        .outerjoin(covered, attribution.same_key(spend, covered))
+        .where(covered.c.line_id.is_(None), spend.c.amount > 0, spend.c.card_id != 0)
+        .cte("uncovered")
+        .prefix_with("MATERIALIZED")
+    )
+    u = uncovered.c
+    category = mcc.category_sql(u.mcc, u.category)
     query = (
         select(
-            spend.c.plan_id,
-            spend.c.card_id,
-            spend.c.period_index,
-            *(spend.c[key] for key in attribution.KEYS),
+            u.plan_id,
+            u.card_id,
+            u.period_index,
+            *(u[key] for key in attribution.KEYS),
             category,
-            spend.c.amount,
-            spend.c.transfers,
-            spend.c.first_at,
-            spend.c.last_at,
-            spend.c.last_transfer_id,
+            u.amount,
+            u.transfers,
+            u.first_at,
+            u.last_at,
+            u.last_transfer_id,
             literal(hi),
         )
-        .select_from(spend)
-        .outerjoin(covered, attribution.same_key(spend, covered))
-        .where(
-            covered.c.line_id.is_(None),
-            spend.c.amount > 0,
-            category.is_not(None),
-            category != mcc.CASH,
-            spend.c.card_id != 0,
-        )
+        .where(category.is_not(None), category != mcc.CASH)
         # Ids in key order, so a card's rows are raised oldest period first (the first
         # becomes its flag's title and the officer's message), whatever the join's order.
         .order_by(
-            spend.c.plan_id,
-            spend.c.period_index,
-            spend.c.payer_kind,
-            spend.c.card_id,
-            *(spend.c[key] for key in attribution.KEYS),
+            u.plan_id,
+            u.period_index,
+            u.payer_kind,
+            u.card_id,
+            *(u[key] for key in attribution.KEYS),
         )
     )
     columns = ["plan_id", "card_id", "period_index", *attribution.KEYS, "spend_category"]
