@@ -113,6 +113,16 @@ def _covered(
         if w.end is not None:
             clause.append(t.effective_at < w.end)
         clauses.append(and_(*clause))
+    # Implied by the windows, and what lets the transfers be read by the index on
+    # (debit account, effective time) rather than by scanning the whole log once per
+    # chunk of windows: the accounts the chunk's plans pay from, and the earliest start.
+    bounds = [
+        t.debit_account_id.in_(_paying_accounts(session, {w.plan_id for w in windows})),
+        t.id <= max(w.upto for w in windows),
+    ]
+    starts = [w.start for w in windows]
+    if all(start is not None for start in starts):
+        bounds.append(t.effective_at >= min(start for start in starts if start is not None))
     rows = session.execute(
         select(
             t.id,
@@ -126,17 +136,33 @@ def _covered(
         .select_from(plan)
         .join(payer, budget_of(payer) == plan.budget_account_id)
         .join(t, t.debit_account_id == payer.id)
-        .where(t.code.in_(SPEND_CODES), t.phase.in_(POSTED_PHASES), or_(*clauses))
+        .where(*bounds, t.code.in_(SPEND_CODES), t.phase.in_(POSTED_PHASES), or_(*clauses))
         .order_by(t.id.desc())
         .limit(scan)
     ).all()
     out: dict[LineWindow, list[int]] = {w: [] for w in windows}
+    by_plan: dict[int, list[LineWindow]] = {}
+    for w in windows:
+        by_plan.setdefault(w.plan_id, []).append(w)
     for row in rows:
         line_id = covering_line(lines.get(row.plan_id, []), row)
-        for w in windows:
+        for w in by_plan.get(row.plan_id, []):
             if w.plan_line_id == line_id and _within(w, row.id, row.effective_at):
                 out[w].append(row.id)
     return out
+
+
+def _paying_accounts(session: Session, plan_ids: set[int]) -> list[int]:
+    """The accounts these plans' budgets pay from: each budget, its companion pots and
+    its arrears account (by the primary key and the parent index)."""
+    budgets = select(Plan.budget_account_id).where(Plan.id.in_(sorted(plan_ids)))
+    return list(
+        session.execute(
+            select(Account.id)
+            .where(or_(Account.id.in_(budgets), Account.parent_id.in_(budgets)))
+            .order_by(Account.id)
+        ).scalars()
+    )
 
 
 def _within(w: LineWindow, transfer_id: int, at: datetime) -> bool:

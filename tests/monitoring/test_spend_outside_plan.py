@@ -186,3 +186,24 @@ def test_over_allowance_evidence_lists_the_lines_payments_in_the_period(session,
     taxi_line, hoist_line = case.plan.lines[1].id, case.plan.lines[2].id
     assert found[taxi_line].transfer_ids == (earlier, *taxis)
     assert found[hoist_line].transfer_ids == tuple(hoist)
+
+
+def test_over_allowance_evidence_lists_a_companion_cards_payments_from_the_pot(session, clock):
+    # The payments behind a line's flag are read from every account the budget pays from
+    # (the budget and its companion pots), not only the budget account.
+    world = World(session, clock)
+    case = world.case(
+        [
+            PlanLineSpec(PlanCategory.AGENCY_CARE, "Homecare", 60000),
+            PlanLineSpec(PlanCategory.TRANSPORT, "Taxis", 10000),
+        ],
+        budget=70000,
+        load=300000,
+        companion=True,
+    )
+    world.load(case, 20000, at(START, 7), pot=20000)
+    own = world.spend(case.card, 6000, at(START + timedelta(days=2)), mcc="4121")
+    from_pot = world.spend(case.companion_card, 6000, at(START + timedelta(days=3)), mcc="4121")
+    clock.current = at(START + timedelta(days=5))
+    found = {h.subject_id: h for h in run_monitor(session, clock, NAME).hits}
+    assert found[case.plan.lines[1].id].transfer_ids == (own, from_pot)
