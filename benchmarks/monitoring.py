@@ -17,7 +17,10 @@ Figures, per database:
 
 Scales: ``small`` is 2,000 cards and about 200,000 transfers on SQLite and PostgreSQL;
 ``full`` is 100,000 cards and about 10,000,000 transfers on PostgreSQL (10,000 cards and
-about 1,000,000 on SQLite).
+about 1,000,000 on SQLite). ``BENCH_MONITORING_CARDS=N`` sets the number of cards on both
+databases whatever the scale (about 98 transfers a card), to measure how each monitor's
+time grows between the two: on the 2-core benchmark machine 10,000 cards take about 7
+minutes to build on PostgreSQL, 100,000 about an hour.
 
 Why not the population generator (``portal.population``, which ``benchmarks.
 monitor_accuracy`` uses for each monitor's precision and recall): it sends every payment
@@ -32,6 +35,7 @@ path, and the generator's population is kept to the size accuracy needs.
 
 from __future__ import annotations
 
+import os
 import random
 import time
 import tracemalloc
@@ -86,8 +90,18 @@ class Holder:
 def run(scale: Scale) -> list[Figure]:
     figures: list[Figure] = []
     for database in available("monitoring"):
-        figures += _run_on(database, CARDS[scale][database.label])
+        figures += _run_on(database, cards_for(scale, database.label))
     return figures
+
+
+def cards_for(scale: Scale, label: str) -> int:
+    """The scale's number of cards for this database, or ``BENCH_MONITORING_CARDS``."""
+    chosen = os.environ.get("BENCH_MONITORING_CARDS", "").strip()
+    if not chosen:
+        return CARDS[scale][label]
+    if not chosen.isdigit() or int(chosen) < 1:
+        raise SystemExit(f"BENCH_MONITORING_CARDS must be a whole number of cards, not {chosen!r}")
+    return int(chosen)
 
 
 def _run_on(database: BenchDatabase, cards: int) -> list[Figure]:
