@@ -40,6 +40,13 @@ def insert_payment(session: Session, values: dict[str, Any]) -> CardPayment | No
         return None
     payment = CardPayment(id=inserted, **values)
     make_transient_to_detached(payment)  # as if loaded: persistent once added, not new
+    # An object the session still holds under this id can only be one whose insert was
+    # rolled back (the inbox applies an event again after a refused apply): the rollback
+    # expires it but keeps it, as it was never added as new, and SQLite gives the
+    # rolled-back row's id to the next insert. Attaching the new one beside it would fail.
+    stale = session.identity_map.get(session.identity_key(CardPayment, inserted))
+    if stale is not None:
+        session.expunge(stale)
     session.add(payment)
     return payment
 
