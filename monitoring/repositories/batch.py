@@ -289,6 +289,8 @@ def add_plan_totals(session: Session, hi: int) -> None:
         func.max(b.last_transfer_id),
         literal(hi),
     ).group_by(b.plan_id, b.period_index)
+    # In primary-key order, as add_line_totals.
+    query = query.order_by(b.plan_id, b.period_index)
     c = PlanPeriodTotal
     columns = [
         "plan_id",
@@ -344,6 +346,10 @@ def add_line_totals(session: Session, hi: int) -> None:
         .select_from(spend)
         .join(covered, attribution.same_key(spend, covered))
         .group_by(covered.c.line_id, spend.c.plan_id, spend.c.period_index)
+        # In primary-key order: the upsert then walks its index in order rather than
+        # at random (about a quarter less CPU on 280,000 rows, and less of the index
+        # read back from disk when it is larger than the cache).
+        .order_by(covered.c.line_id, spend.c.period_index)
     )
     c = LinePeriodTotal
     columns = ["plan_line_id", "plan_id", "period_index", "amount", "transfers"]

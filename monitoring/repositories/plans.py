@@ -141,6 +141,7 @@ def cash_over_allowance(session: Session, changed_after: int, tolerance: int) ->
                 total.updated_upto > changed_after,
                 total.cash > Plan.cash_allowance_per_period + tolerance,
             )
+            .order_by(total.plan_id, total.period_index)
         ).all()
     )
 
@@ -340,6 +341,7 @@ def spend_jumps(
                 total.spend * history > usual * factor,
                 total.spend * history - usual > min_pence * history,
             )
+            .order_by(total.plan_id, total.period_index)
         ).all()
     )
 
@@ -367,6 +369,7 @@ def companion_heavy_periods(
                 total.companion_spend >= min_pence,
                 total.companion_spend * 100 > total.spend * percent,
             )
+            .order_by(total.plan_id, total.period_index)
         ).all()
     )
 
