@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from contextlib import suppress
 from enum import StrEnum
 from typing import Any
 
@@ -255,14 +256,28 @@ def respond(raw: RawEvent, outcome: Outcome) -> dict[str, Any] | None:
 
 
 def _recorded_answer(session: Session, raw: RawEvent, jit: Mapping[str, Any]) -> WebhookResponse:
+    """The answer from the decision recorded for the request (another delivery applied it
+    without answering), once it is durable; declined when the database fails us."""
     try:
         event = format_for(PROVIDER, CHANNEL).to_canonical(raw)
     except MalformedPayload:
         return jit_answer(jit, None, NOT_PERMITTED)
-    decision = (
-        recorded_decision(session, PROVIDER, event) if isinstance(event, CanonicalEvent) else None
-    )
-    make_durable(session)  # answer only from what a crash cannot take back
+    try:
+        decision = (
+            recorded_decision(session, PROVIDER, event)
+            if isinstance(event, CanonicalEvent)
+            else None
+        )
+        session.commit()  # the read's connection back to the pool before the barrier's
+        make_durable(session)  # answer only from what a crash cannot take back
+    except Exception:
+        log.exception(
+            "JIT Funding request %s: its recorded decision could not be read and made durable",
+            jit["token"],
+        )
+        with suppress(Exception):
+            session.rollback()
+        return jit_answer(jit, None, NOT_PERMITTED)
     if decision is not None and decision.approved:
         return jit_answer(jit, decision.amount, None)
     reason = (decision.reason if decision is not None else None) or ""

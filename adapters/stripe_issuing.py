@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -371,15 +372,31 @@ _NOT_DECIDED: dict[str, Any] = {"approved": False, "metadata": {"decline_reason"
 def _recorded_answer(session: Session, raw: RawEvent) -> dict[str, Any]:
     """The answer from the decision recorded for the request, when the inbox row holds
     none (another delivery applied it without answering): never a decline of a payment
-    we approved and hold."""
+    we approved and hold while the database answers, and a decline when it fails us (as
+    ``handle_webhook`` answers when the delivery fails): never no answer."""
     try:
         event = FORMAT.to_canonical(raw)
     except MalformedPayload:
         event = Ignore("malformed")
-    decision = (
-        recorded_decision(session, PROVIDER, event) if isinstance(event, CanonicalEvent) else None
-    )
-    make_durable(session)  # answer only from what a crash cannot take back
+    try:
+        decision = (
+            recorded_decision(session, PROVIDER, event)
+            if isinstance(event, CanonicalEvent)
+            else None
+        )
+        # End the read first: its connection goes back to the pool before the barrier
+        # takes one of its own (holding one while waiting for another can starve a busy
+        # pool), and SQLite's write lock is released.
+        session.commit()
+        make_durable(session)  # answer only from what a crash cannot take back
+    except Exception:
+        log.exception(
+            "Stripe event %s: its recorded decision could not be read and made durable",
+            raw.provider_event_id,
+        )
+        with suppress(Exception):
+            session.rollback()
+        return _NOT_DECIDED
     if decision is not None and decision.approved:
         return {"approved": True}
     if decision is None or not decision.reason:
