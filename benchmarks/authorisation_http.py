@@ -52,7 +52,10 @@ RATE = 100  # requests per second
 SECONDS = {"small": 20, "full": 60}
 CARDS = {"small": 300, "full": 1_000}
 # As many workers as cores: every decision takes the ledger's one chain-head lock, so more
-# workers only queue on it (measured: 4 workers 20/s, 2 workers 27/s on a busy machine).
+# workers mostly queue on it. Measured on a quiet 2-core machine since the lock is no
+# longer held through a disk flush: p99 at 100/s of 40.7 and 18.0 ms with 2 workers, 21.9
+# with 3, 15.6, 18.3 and 42.2 with 4, 23.1 with 5: no clear gain from more (the spread is
+# the machine's). BENCH_HTTP_WORKERS=N tries another number.
 WORKERS = int(os.environ.get("BENCH_HTTP_WORKERS", str(os.cpu_count() or 2)))
 P99_TARGET_MS = 20.0
 # A request that could not even be sent this late counts as an error, unsent, so a server
