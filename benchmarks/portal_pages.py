@@ -4,7 +4,7 @@ Population: the one ``benchmarks.monitoring`` builds (people, plans and cards en
 through the real services; 24 weeks of loads, contributions, direct debits and card spend
 posted with ``ledger.postings`` in deferred batches), then every monitor run once
 (``monitoring.runner.run_all``), so the queue holds what the monitors really raise (at
-``full`` over a hundred thousand open flags, mostly surplus). One flag in ten is then
+``full`` 27,440 open flags, most of them spend outside the plan). One flag in ten is then
 assigned to one of two officers through ``Triage`` (a third of those put in review), so
 "assigned to me" and "in review" have something to find. Sign-in accounts are made with
 ``create_user``: two officers and a few hundred holders picked at random. Passwords use
