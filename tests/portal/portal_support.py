@@ -29,8 +29,10 @@ from werkzeug.test import TestResponse
 
 from ledger.clock import FixedClock
 from ledger.models import Card, Person
+from monitoring.models import Notification
 from portal.app import create_app
 from portal.auth import passwords
+from portal.auth.service import PASSWORD_RESET_CAUSE
 from portal.config import TestConfig
 from portal.demo import DEMO_PASSWORD, load_demo
 from portal.models import User
@@ -180,3 +182,18 @@ def text_of(element: Element) -> str:
 
 def page_text(response: TestResponse) -> str:
     return text_of(parse_page(response))
+
+
+def reset_link(web: Web, email: str) -> str:
+    """The path of the latest password reset link emailed to ``email`` (from the
+    notification outbox, as the holder would read it)."""
+    with web.session() as session:
+        body = session.execute(
+            select(Notification.body)
+            .where(Notification.to_address == email, Notification.cause == PASSWORD_RESET_CAUSE)
+            .order_by(Notification.id.desc())
+        ).scalar()
+    assert body is not None
+    found = re.search(r"http://localhost(/reset-password/\S+)", body)
+    assert found
+    return found.group(1)

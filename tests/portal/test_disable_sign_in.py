@@ -13,7 +13,7 @@ from monitoring.models import AuditEntry
 from portal.auth.users import set_sign_in_active
 from portal.models import User
 from tests.portal import portal_support as support
-from tests.portal.portal_support import Web, csrf_token, page_text, sign_in
+from tests.portal.portal_support import Web, csrf_token, page_text, reset_link, sign_in
 
 web_module = support.web_module
 web = support.web
@@ -77,9 +77,7 @@ def test_a_reset_link_sent_before_stops_working(web: Web) -> None:
     client = web.client()
     token = csrf_token(client, "/forgot-password")
     client.post("/forgot-password", data={"csrf_token": token, "email": MARGARET})
-    from tests.portal.test_password_reset import _reset_link
-
-    link = _reset_link(web, MARGARET)
+    link = reset_link(web, MARGARET)
     assert web.client().get(link).status_code == 200
     _set(web, active=False)
     assert web.client().get(link).status_code == 400

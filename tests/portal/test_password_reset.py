@@ -19,7 +19,7 @@ from portal.auth.service import PASSWORD_RESET_AUDIENCE, PASSWORD_RESET_CAUSE
 from portal.models import User
 from portal.ops.logs import configure_logging
 from tests.portal import portal_support as support
-from tests.portal.portal_support import Web, csrf_token, page_text, sign_in
+from tests.portal.portal_support import Web, csrf_token, page_text, reset_link, sign_in
 
 web_module = support.web_module
 web = support.web
@@ -39,19 +39,6 @@ def json_logs() -> Iterator[None]:
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
-
-
-def _reset_link(web: Web, email: str) -> str:
-    with web.session() as session:
-        body = session.execute(
-            select(Notification.body)
-            .where(Notification.to_address == email, Notification.cause == PASSWORD_RESET_CAUSE)
-            .order_by(Notification.id.desc())
-        ).scalar()
-    assert body is not None
-    found = re.search(r"http://localhost(/reset-password/\S+)", body)
-    assert found
-    return found.group(1)
 
 
 def _ask_for_reset(client: FlaskClient, email: str) -> None:
@@ -76,7 +63,7 @@ def test_no_reset_token_appears_in_any_log_line(
     with web.session() as session:  # no mail server: the dispatcher logs it
         assert dispatch(session, web.clock, LogSender()).logged >= 1
         session.commit()
-    link = _reset_link(web, MARGARET)
+    link = reset_link(web, MARGARET)
     token = link.rsplit("/", 1)[1]
     assert client.get(link).status_code == 200
     assert _choose(client, link, NEW_PASSWORD).headers["Location"] == "/sign-in"

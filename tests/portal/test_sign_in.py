@@ -3,8 +3,6 @@ reset links (hashed, single use, expiring), CSRF on every form, and sessions."""
 
 from __future__ import annotations
 
-import re
-
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
@@ -13,7 +11,7 @@ from monitoring.models import Notification
 from portal.auth.service import PASSWORD_RESET_CAUSE, token_hash
 from portal.models import PasswordResetToken, SignInAttempt, User
 from tests.portal import portal_support as support
-from tests.portal.portal_support import Web, csrf_token, page_text, parse_page, sign_in
+from tests.portal.portal_support import Web, csrf_token, page_text, parse_page, reset_link, sign_in
 
 web_module = support.web_module
 web = support.web
@@ -153,26 +151,13 @@ def test_csrf_tokens_are_required_and_a_refusal_changes_nothing(web: Web) -> Non
     assert client.post("/forgot-password", data={"email": MARGARET}).status_code == 400
 
 
-def _reset_link(web: Web, email: str) -> str:
-    with web.session() as session:
-        body = session.execute(
-            select(Notification.body)
-            .where(Notification.to_address == email, Notification.cause == PASSWORD_RESET_CAUSE)
-            .order_by(Notification.id.desc())
-        ).scalar()
-    assert body is not None
-    found = re.search(r"http://localhost(/reset-password/\S+)", body)
-    assert found
-    return found.group(1)
-
-
 def _ask_for_reset(web: Web, email: str) -> str:
     client = web.client()
     token = csrf_token(client, "/forgot-password")
     response = client.post("/forgot-password", data={"csrf_token": token, "email": email})
     assert response.status_code == 200
     assert "Check your email" in page_text(response)
-    return _reset_link(web, email)
+    return reset_link(web, email)
 
 
 def _choose(
