@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -36,10 +37,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters import keys
 from adapters.apply import EventApplier
-from adapters.authorisation import AuthorisationPolicy
+from adapters.authorisation import AuthorisationPolicy, Decision
+from adapters.canonical import CanonicalEvent
 from adapters.formats import Ignore, RawEvent, format_for
 from adapters.models import UNAPPLIED, InboundEvent, InboxStatus
-from adapters.payments import Outcome
+from adapters.payments import Outcome, recorded_decision
 from adapters.repositories import inbox as inbox_repo
 from adapters.repositories import rows
 from ledger.clock import Clock
@@ -412,6 +414,33 @@ def _defer_flush(session: Session) -> None:
     """
     if _on_postgresql(session):
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+
+
+def durable_recorded_decision(
+    session: Session, provider: str, event: object, *, what: str
+) -> Decision | None:
+    """For a real-time request that another delivery applied without answering: the
+    decision recorded for it, once a crash cannot take it back (``make_durable``). None
+    when none was recorded, ``event`` is not a canonical event, or the database fails us
+    (logged, naming ``what``): the caller answers None with a decline, never an approval.
+
+    Ends the session's transaction before the barrier, so its connection goes back to the
+    pool before the barrier takes one (holding one while waiting for another can starve a
+    busy pool) and SQLite's write lock is released."""
+    try:
+        decision = (
+            recorded_decision(session, provider, event)
+            if isinstance(event, CanonicalEvent)
+            else None
+        )
+        session.commit()
+        make_durable(session)
+    except Exception:
+        log.exception("%s: its recorded decision could not be read and made durable", what)
+        with suppress(Exception):
+            session.rollback()
+        return None
+    return decision
 
 
 def make_durable(session: Session) -> None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from contextlib import suppress
 from enum import StrEnum
 from typing import Any
 
@@ -35,11 +34,11 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from sqlalchemy.orm import Session
 
 from adapters.authorisation import AuthorisationPolicy, DeclineReason
-from adapters.canonical import CanonicalEvent, Money, pence_to_decimal_text
+from adapters.canonical import Money, pence_to_decimal_text
 from adapters.errors import MalformedPayload, NotAuthenticated
 from adapters.formats import RawEvent, format_for, header, parse_json
-from adapters.inbox import deliver, make_durable
-from adapters.payments import Outcome, recorded_decision
+from adapters.inbox import deliver, durable_recorded_decision
+from adapters.payments import Outcome
 from adapters.repositories import cards as cards_repo
 from adapters.signatures import check_basic_auth
 from adapters.webhooks import ProviderSecrets, WebhookResponse, problem
@@ -262,22 +261,9 @@ def _recorded_answer(session: Session, raw: RawEvent, jit: Mapping[str, Any]) ->
         event = format_for(PROVIDER, CHANNEL).to_canonical(raw)
     except MalformedPayload:
         return jit_answer(jit, None, NOT_PERMITTED)
-    try:
-        decision = (
-            recorded_decision(session, PROVIDER, event)
-            if isinstance(event, CanonicalEvent)
-            else None
-        )
-        session.commit()  # the read's connection back to the pool before the barrier's
-        make_durable(session)  # answer only from what a crash cannot take back
-    except Exception:
-        log.exception(
-            "JIT Funding request %s: its recorded decision could not be read and made durable",
-            jit["token"],
-        )
-        with suppress(Exception):
-            session.rollback()
-        return jit_answer(jit, None, NOT_PERMITTED)
+    decision = durable_recorded_decision(
+        session, PROVIDER, event, what=f"JIT Funding request {jit['token']}"
+    )
     if decision is not None and decision.approved:
         return jit_answer(jit, decision.amount, None)
     reason = (decision.reason if decision is not None else None) or ""

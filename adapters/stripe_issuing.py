@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,9 +37,9 @@ from adapters.authorisation import AuthorisationPolicy
 from adapters.canonical import CanonicalEvent, EventKind
 from adapters.errors import MalformedPayload, SignatureInvalid
 from adapters.formats import Ignore, RawEvent, header, parse_json
-from adapters.inbox import deliver, make_durable
+from adapters.inbox import deliver, durable_recorded_decision
 from adapters.outbound import MONEY_COMMANDS, ProviderReply
-from adapters.payments import Outcome, recorded_decision
+from adapters.payments import Outcome
 from adapters.signatures import verify_timestamped
 from adapters.webhooks import ProviderSecrets, WebhookResponse, problem
 from ledger.clock import Clock
@@ -377,26 +376,10 @@ def _recorded_answer(session: Session, raw: RawEvent) -> dict[str, Any]:
     try:
         event = FORMAT.to_canonical(raw)
     except MalformedPayload:
-        event = Ignore("malformed")
-    try:
-        decision = (
-            recorded_decision(session, PROVIDER, event)
-            if isinstance(event, CanonicalEvent)
-            else None
-        )
-        # End the read first: its connection goes back to the pool before the barrier
-        # takes one of its own (holding one while waiting for another can starve a busy
-        # pool), and SQLite's write lock is released.
-        session.commit()
-        make_durable(session)  # answer only from what a crash cannot take back
-    except Exception:
-        log.exception(
-            "Stripe event %s: its recorded decision could not be read and made durable",
-            raw.provider_event_id,
-        )
-        with suppress(Exception):
-            session.rollback()
         return _NOT_DECIDED
+    decision = durable_recorded_decision(
+        session, PROVIDER, event, what=f"Stripe event {raw.provider_event_id}"
+    )
     if decision is not None and decision.approved:
         return {"approved": True}
     if decision is None or not decision.reason:
