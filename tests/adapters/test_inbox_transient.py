@@ -110,7 +110,7 @@ def test_a_delivery_applies_in_a_transaction_that_commits_without_waiting(
     """PostgreSQL: the apply's commit does not wait for the disk (the delivery waits once,
     before answering); the setting is made by the statement that locks the event."""
     if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("SQLite commits as it always does")
+        pytest.skip("PostgreSQL only: SQLite has no synchronous_commit; every commit waits")
     _, _, card = factories.budget_with_card(session, clock, loaded=5_000)
     sim = SimulatedProvider(session, clock)
     body = sim.body(sim.event(EventKind.FEE, card.provider_card_token, 100))
