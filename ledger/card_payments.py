@@ -103,7 +103,7 @@ class CardPayments(Ledger):
             from ledger.errors import InvalidAmount
 
             raise InvalidAmount("an authorisation amount must be more than zero")
-        postings.lock_head(self.session)
+        cache = postings.lock_head(self.session)
         # The card (share-locked, so a suspension waits for this decision) and any
         # decision already recorded under the key, in one statement.
         connection = self.session.connection()
@@ -136,7 +136,7 @@ class CardPayments(Ledger):
         # The card's account and the council's system accounts (the hold's other side),
         # with their totals, in one statement.
         postings.prefetch_cards(self.session, [card_id])
-        state = postings.account_state(self.session, postings.lock_head(self.session), account_id)
+        state = postings.account_state(self.session, cache, account_id)
         reason: str | None = None
         if status is CardStatus.CLOSED:
             reason = "card_closed"
