@@ -39,12 +39,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters import keys
 from adapters.apply import EventApplier
 from adapters.authorisation import london_midnight
 from adapters.canonical import CanonicalEvent
@@ -401,7 +403,16 @@ class _Importer:
         )
         self._cards(session, [r.line.card_token for r in batch if not isinstance(r.line, str)])
         if not careful:
-            applier.prepare([r.line for r in batch if isinstance(r.line, CanonicalEvent)])
+            events = [r.line for r in batch if isinstance(r.line, CanonicalEvent)]
+            # The batch's keys first, by the lookup that stays one probe a key however
+            # many transfers the provider has (``statements_repo.idempotency_keys_used``).
+            postings.prefetch_keys_with(
+                session,
+                self.provider,
+                [keys.ledger_key(e.event_id) for e in events],
+                partial(statements_repo.idempotency_keys_used, session, self.provider),
+            )
+            applier.prepare(events)
         # Closing balances change nothing, so a run of them is reconciled in one go, after
         # the lines before it and before the lines after it, as if one by one.
         run: list[tuple[_Line, ClosingBalance]] = []

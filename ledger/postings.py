@@ -746,10 +746,24 @@ def prefetch_keys(session: Session, source: str, keys: Sequence[str]) -> None:
     """Look up many idempotency keys in one statement before posting them (imports); a key
     a card authorisation has counts as used."""
     cache = lock_head(session)
+    unused = cache.unused_keys
     for start in range(0, len(keys), 500):
-        chunk = list(dict.fromkeys(keys[start : start + 500]))
+        chunk = [k for k in dict.fromkeys(keys[start : start + 500]) if (source, k) not in unused]
         used = cache.hot.keys_used(source, chunk) if chunk else set()
-        cache.unused_keys.update((source, k) for k in chunk if k not in used)
+        unused.update((source, k) for k in chunk if k not in used)
+
+
+def prefetch_keys_with(
+    session: Session, source: str, keys: Sequence[str], used: Callable[[Sequence[str]], set[str]]
+) -> None:
+    """``prefetch_keys`` with the caller's lookup: ``used(keys)`` says which of them a
+    transfer or a card authorisation from ``source`` already has; it runs under the head
+    lock, so what it reads is current."""
+    cache = lock_head(session)
+    wanted = [k for k in dict.fromkeys(keys) if (source, k) not in cache.unused_keys]
+    if wanted:
+        taken = used(wanted)
+        cache.unused_keys.update((source, k) for k in wanted if k not in taken)
 
 
 def pot_account_ids(session: Session, pot_id: int) -> tuple[int, int]:

@@ -128,3 +128,45 @@ def record_breaks(session: Session, breaks: Sequence[dict[str, Any]]) -> None:
     if breaks:
         table: Table = ReconciliationBreak.__table__  # type: ignore[assignment]
         session.execute(insert(table), list(breaks))
+
+
+def idempotency_keys_used(session: Session, source: str, keys: Sequence[str]) -> set[str]:
+    """Which of these idempotency keys a transfer or a card authorisation from ``source``
+    already has, in two statements at most.
+
+    On PostgreSQL each table is asked with ``key = ANY(array)``, so both columns of its
+    unique index bound the scan: one probe a key, however many transfers the source has
+    (an import's own keys fill the table as it goes, and its statistics lag; ``EXISTS``
+    a key then became a hashed scan of every transfer of the source, batch after batch).
+    """
+    wanted = list(dict.fromkeys(keys))
+    if not wanted:
+        return set()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # Planned each time (never psycopg's prepared, generic plan): a plan made while
+        # the table was nearly empty would scan it, however large it has grown since.
+        driver = connection.connection.driver_connection
+        used: set[str] = set()
+        for table in ("transfers", "authorisations"):
+            rows = driver.execute(  # type: ignore[union-attr]
+                f"SELECT idempotency_key FROM {table} WHERE idempotency_source = %s "  # noqa: S608
+                "AND idempotency_key = ANY(%s)",
+                (source, wanted),
+                prepare=False,
+            )
+            used.update(row[0] for row in rows)
+        return used
+    found: set[str] = set()
+    for start in range(0, len(wanted), 400):
+        chunk = wanted[start : start + 400]
+        marks = ", ".join("?" * len(chunk))
+        found.update(
+            connection.exec_driver_sql(
+                f"SELECT idempotency_key FROM transfers WHERE idempotency_source = ? "  # noqa: S608
+                f"AND idempotency_key IN ({marks}) UNION SELECT idempotency_key FROM "
+                f"authorisations WHERE idempotency_source = ? AND idempotency_key IN ({marks})",
+                (source, *chunk, source, *chunk),
+            ).scalars()
+        )
+    return found

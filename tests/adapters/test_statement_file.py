@@ -17,8 +17,10 @@ from adapters.canonical import CanonicalEvent
 from adapters.models import CardCommandRecord, ImportStatus, QuarantinedLine, StatementImport
 from adapters.outbound import OutboundCommands
 from adapters.repositories import cards as cards_repo
+from adapters.repositories import statements as statements_repo
 from adapters.simulated import SimulatedProvider
 from adapters.statement_file import HEADER, import_statement
+from ledger.card_payments import CardPayments
 from ledger.chain import verify_chain
 from ledger.checks import check_balances
 from ledger.clock import FixedClock
@@ -595,3 +597,39 @@ def test_the_import_leaves_the_garbage_collector_as_it_found_it(
     (during, during_frozen), _ = seen
     assert during[0] >= 50_000 and during_frozen > frozen
     assert (gc.get_threshold(), gc.get_freeze_count()) == (thresholds, frozen)
+
+
+def test_the_batch_reads_ahead_keys_of_transfers_and_of_declined_authorisations(
+    session: Session, clock: FixedClock, tmp_path: Path
+) -> None:
+    """The import's own key lookup (one probe a key) finds what the engine's would: keys
+    of transfers and of card authorisations, of this provider only, past 400 keys."""
+    budget, card = _card(session, clock, loaded=1_000)
+    ledger = CardPayments(session, clock)
+    ledger.record_clearing(card.id, 100, source="simulated", key="k-webhook")
+    declined = ledger.authorise(card.id, 50_000, source="simulated", key="k-declined")
+    assert not declined.approved
+    session.flush()
+    many = [f"k-new-{n}" for n in range(450)]
+    assert statements_repo.idempotency_keys_used(
+        session, "simulated", ["k-webhook", *many, "k-declined", "k-webhook"]
+    ) == {"k-webhook", "k-declined"}
+    assert statements_repo.idempotency_keys_used(session, "stripe", ["k-webhook"]) == set()
+    assert statements_repo.idempotency_keys_used(session, "simulated", []) == set()
+
+    t = card.provider_card_token
+    path = _write(
+        tmp_path,
+        [
+            f"CARD_PAYMENT,k-new-1,{t},2026-04-06T08:00:00Z,1.00,GBP,Shop,5411,,,,,",
+            # The provider's id of the payment we declined: not a new posting.
+            f"CARD_PAYMENT,k-declined,{t},2026-04-06T08:10:00Z,2.00,GBP,Shop,5411,,,,,",
+            f"CARD_PAYMENT,k-new-2,{t},2026-04-06T08:20:00Z,3.00,GBP,Shop,5411,,,,,",
+        ],
+    )
+    report = import_statement(_factory(session), path, clock, provider="simulated")
+    assert (report.applied, report.quarantined) == (2, 1), report.problems
+    assert report.problems[0][0] == 3
+    assert "idempotency_conflict" in report.problems[0][1]
+    assert Ledger(session, clock).balances(budget.id).posted == 1_000 - 100 - 100 - 300
+    assert verify_chain(session).ok
