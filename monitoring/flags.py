@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ledger.clock import Clock
@@ -39,6 +38,7 @@ from monitoring.models import (
     SuggestedAction,
 )
 from monitoring.notifications import Message, enqueue
+from monitoring.repositories import bulk
 from monitoring.repositories import flags as repo
 from monitoring.settings import MonitoringSettings
 
@@ -151,15 +151,16 @@ def raise_flags(
     new_keys = [key for key in by_flag if key not in existing]
     if new_keys:
         rows = [states[key].row(monitor, by_flag[key][0], now) for key in new_keys]
-        session.execute(insert(Flag), rows)
+        bulk.insert_rows(session, Flag, rows)
         # open_key is unique, so it finds each new flag's id (RETURNING in parameter
         # order would fall back to one INSERT per row on SQLite).
         ids.update(repo.open_flag_ids(session, new_keys))
     for key, flag in existing.items():
         states[key].apply_to(flag, now)
     session.flush()
-    session.execute(
-        insert(FlagEvidence),
+    bulk.insert_rows(
+        session,
+        FlagEvidence,
         [
             {
                 "flag_id": ids[key],
@@ -175,8 +176,9 @@ def raise_flags(
             for hit in flag_hits
         ],
     )
-    session.execute(
-        insert(FlagHistory),
+    bulk.insert_rows(
+        session,
+        FlagHistory,
         [
             _history_row(ids[key], now, SYSTEM, action, reason, before, after)
             for key, action, reason, before, after in history

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from ledger.clock import Clock
 from monitoring.checkpoints import commit_point
 from monitoring.models import Notification, NotificationStatus
+from monitoring.repositories import bulk
 from monitoring.repositories import notifications as repo
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def enqueue(
     existing = repo.existing_keys(session, [m.dedupe_key for m in messages])
     emails = repo.emails_of(session, {m.person_id for m in messages if m.person_id is not None})
     now = clock.now()
-    added = 0
+    rows: list[dict[str, object]] = []
     for message in messages:
         if message.dedupe_key in existing:
             continue
@@ -66,24 +67,25 @@ def enqueue(
                 address = officer_email
             elif message.person_id is not None:
                 address = emails.get(message.person_id)
-        session.add(
-            Notification(
-                dedupe_key=message.dedupe_key,
-                audience=message.audience,
-                person_id=message.person_id,
-                to_address=address,
-                subject=message.subject,
-                body=message.body,
-                cause=message.cause,
-                status=NotificationStatus.PENDING,
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
+        rows.append(
+            {
+                "dedupe_key": message.dedupe_key,
+                "audience": message.audience,
+                "person_id": message.person_id,
+                "to_address": address,
+                "subject": message.subject,
+                "body": message.body,
+                "cause": message.cause,
+                "status": NotificationStatus.PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
         )
-        added += 1
+    # Rows, not objects: a flag wave can add tens of thousands (repositories.bulk).
     session.flush()
-    return added
+    bulk.insert_rows(session, Notification, rows)
+    return len(rows)
 
 
 class Sender(Protocol):
