@@ -50,10 +50,23 @@ _SAME_KEY = and_(
     _AUTHORISATIONS.c.idempotency_source == bindparam("source"),
     _AUTHORISATIONS.c.idempotency_key == bindparam("key"),
 )
+_TRANSFERS = cast(Table, Transfer.__table__)
+# Whether a transfer has the key (within its source): with no decision under it either,
+# the key is free and the hold's posting need not look it up again.
+_KEY_OF_A_TRANSFER = (
+    select(_TRANSFERS.c.id)
+    .where(
+        _TRANSFERS.c.idempotency_source == bindparam("source"),
+        _TRANSFERS.c.idempotency_key == bindparam("key"),
+    )
+    .exists()
+    .label("key_of_a_transfer")
+)
 # The card, share-locked (a suspension waits for an in-flight decision; FOR SHARE OF
-# cards: the decision's row, if any, is only read), and the decision under the key.
+# cards: the decision's row, if any, is only read), the decision under the key, and
+# whether a transfer has the key.
 _CARD_AND_DECISION = (
-    select(_CARDS.c.status, _CARDS.c.account_id, *_DECISION_COLUMNS)
+    select(_CARDS.c.status, _CARDS.c.account_id, *_DECISION_COLUMNS, _KEY_OF_A_TRANSFER)
     .select_from(_CARDS.outerjoin(_AUTHORISATIONS, _SAME_KEY))
     .where(_CARDS.c.id == bindparam("card_id"))
     .with_for_update(read=True, of=_CARDS)
@@ -131,6 +144,11 @@ class CardPayments(Ledger):
                 )
             return _result(previous)
         assert found is not None
+        if not found.key_of_a_transfer:
+            # Read under the head lock, in a statement that began after it was taken: no
+            # transfer and no decision has the key, so neither the hold's posting nor a
+            # decline's claim of the key looks it up again.
+            postings.prefetch_keys_with(self.session, source, [key], lambda _keys: set())
 
         status, account_id = found.status, found.account_id
         # The card's account and the council's system accounts (the hold's other side),
