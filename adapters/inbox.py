@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, Row, Table, text
+from sqlalchemy import Connection, Engine, Row, Table, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters import keys
@@ -333,10 +333,34 @@ def deliver(
     while applying parks the event with the error and is raised again (the provider
     should retry; the retry applies the event again).
     """
-    if len(events) == 1 and _own_transactions(session):
+    if not _own_transactions(session):
+        return _deliver(
+            session, clock, None, provider, channel, body, headers, events, policy, respond
+        )
+    with _one_connection(session) as connection:
+        return _deliver(
+            session, clock, connection, provider, channel, body, headers, events, policy, respond
+        )
+
+
+def _deliver(
+    session: Session,
+    clock: Clock,
+    connection: Connection | None,
+    provider: str,
+    channel: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    events: Sequence[RawEvent],
+    policy: AuthorisationPolicy | None,
+    respond: Responder | None,
+) -> list[Delivered]:
+    """``deliver``; ``connection``: the one connection the session is bound to for the
+    delivery (``_one_connection``), or None (the session's own binding)."""
+    if connection is not None and len(events) == 1:
         # On PostgreSQL a single event is stored in one statement (``_store_one``): run it
         # as its own transaction (autocommit), without a BEGIN and a COMMIT round trip.
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        connection.execution_options(isolation_level="AUTOCOMMIT")
     stored = store(
         session,
         provider=provider,
@@ -348,6 +372,8 @@ def deliver(
         commit_without_waiting=True,
     )
     session.commit()
+    if connection is not None:
+        connection.execution_options(isolation_level=_transactions_isolation(connection))
     out = []
     for item in stored:
         apply = partial(
@@ -372,8 +398,38 @@ def deliver(
             session.rollback()
             _park_after_error(session, item.inbox_id, clock, error)
             raise
-    make_durable(session)
+    if connection is None:
+        make_durable(session)
+    else:
+        # The barrier in autocommit, on the delivery's connection (see ``make_durable``).
+        connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(_BARRIER)
     return out
+
+
+@contextmanager
+def _one_connection(session: Session) -> Iterator[Connection]:
+    """The session bound, for the delivery, to one connection from its engine: its
+    transactions (the store, the apply, the barrier) follow each other on that connection,
+    checked out (and, with ``pool_pre_ping``, pinged) once, not once each. The session
+    has no transaction in progress (``_own_transactions``); it is left with none, bound to
+    its engine again."""
+    engine = session.get_bind()
+    with engine.connect() as connection:
+        session.bind = connection
+        try:
+            yield connection
+        finally:
+            try:
+                if session.in_transaction():
+                    session.rollback()
+            finally:
+                session.bind = engine
+
+
+def _transactions_isolation(connection: Connection) -> str:
+    """The isolation level the connection's engine gives a transaction."""
+    level = connection.engine.get_execution_options().get("isolation_level")
+    return str(level or connection.default_isolation_level)
 
 
 def _apply_and_commit(session: Session, inbox_id: int, clock: Clock, **options: Any) -> Delivered:
