@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from sqlalchemy import Row, Table, and_, bindparam, insert, select
 
-from ledger import postings
+from ledger import hot_sql, postings
 from ledger.errors import (
     ExceedsHoldTolerance,
     HoldAlreadyResolved,
@@ -119,12 +119,13 @@ class CardPayments(Ledger):
         cache = postings.lock_head(self.session)
         # The card (share-locked, so a suspension waits for this decision) and any
         # decision already recorded under the key, in one statement.
-        connection = self.session.connection()
-        found = connection.execute(
-            _CARD_AND_DECISION, {"card_id": card_id, "source": source, "key": key}
-        ).first()
+        found = hot_sql.run_first(
+            self.session, _CARD_AND_DECISION, {"card_id": card_id, "source": source, "key": key}
+        )
         if found is None:
-            previous = connection.execute(_DECISION_BY_KEY, {"source": source, "key": key}).first()
+            previous = hot_sql.run_first(
+                self.session, _DECISION_BY_KEY, {"source": source, "key": key}
+            )
             if previous is None:
                 raise UnknownRecord(f"card {card_id} does not exist", card_id=card_id)
         else:
@@ -205,7 +206,8 @@ class CardPayments(Ledger):
         # A row written, never read back here: a Core insert (no ORM object, no flush). The
         # hold it names must be in the database first (a deferred block holds it back).
         postings.write_pending(self.session)
-        authorisation_id = connection.execute(
+        (authorisation_id,) = hot_sql.run_first(
+            self.session,
             _INSERT_DECISION,
             {
                 "idempotency_source": source,
@@ -221,7 +223,7 @@ class CardPayments(Ledger):
                 "hold_id": hold_id,
                 "decided_at": self.clock.now(),
             },
-        ).scalar_one()
+        )
         return AuthorisationResult(
             authorisation_id=int(authorisation_id),
             approved=decided is AuthorisationDecision.APPROVED,

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections import namedtuple
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 _TRANSFER_COLUMNS = (
@@ -416,3 +418,124 @@ def _pg_pipeline(connection: Any) -> Iterator[None]:
     """psycopg's pipeline mode: statements are sent without waiting for each result."""
     with connection.pipeline():
         yield
+
+
+# -- SQLAlchemy Core statements, run on the driver ---------------------------------------
+#
+# Through ``Connection.execute`` a statement built once still costs some 100-150 us of
+# Python a call (an execution context, parameter processing, a result object and its
+# metadata), several times what psycopg itself spends. ``run`` compiles a Core statement
+# once per dialect and set of parameter names, with SQLAlchemy's own compiler, and at
+# each call converts the parameters and the result values with the same type processors
+# SQLAlchemy would apply, on the session's connection (its transaction): the same SQL,
+# the same values in and out, the same errors (raised as SQLAlchemy's ``DBAPIError``s).
+
+
+class _Plan:
+    """A statement compiled for one dialect and one set of parameter names."""
+
+    __slots__ = ("compiled", "escaped", "positions", "processors", "results", "row", "sql")
+
+    def __init__(self, statement: Any, dialect: Any, names: frozenset[str]) -> None:
+        self.compiled = compiled = statement.compile(dialect=dialect, column_keys=sorted(names))
+        if (
+            compiled.insert_prefetch
+            or compiled.update_prefetch
+            or compiled.post_compile_params
+            or compiled.literal_execute_params
+            or compiled.schema_translate_map
+        ):
+            raise ValueError("a statement with Python-side defaults or expanding parameters")
+        self.sql: str = compiled.string
+        self.positions: tuple[str, ...] | None = (
+            tuple(compiled.positiontup) if compiled.positional else None
+        )
+        self.escaped: Mapping[str, str] = compiled.escaped_bind_names or {}
+        self.processors: Mapping[str, Any] = compiled._bind_processors
+        columns = compiled._result_columns
+        self.row: type | None = None
+        self.results: tuple[Any, ...] = ()
+        if columns:
+            names_out = [entry.keyname for entry in columns]
+            if len(set(names_out)) != len(names_out) or not all(
+                n.isidentifier() and not n.startswith("_") for n in names_out
+            ):
+                raise ValueError("result columns that are not distinct identifiers")
+            self.row = namedtuple("Row", names_out)  # type: ignore[misc]
+            self.results = tuple(
+                entry.type._cached_result_processor(dialect, None) for entry in columns
+            )
+
+    def parameters(self, params: Mapping[str, Any]) -> Any:
+        values = self.compiled.construct_params(params, escape_names=False)
+        for name, process in self.processors.items():
+            if name in values:
+                values[name] = process(values[name])
+        if self.positions is not None:
+            return [values[name] for name in self.positions]
+        if self.escaped:
+            return {self.escaped.get(name, name): value for name, value in values.items()}
+        return values
+
+
+_PLANS: dict[tuple[Any, str, frozenset[str]], _Plan | None] = {}
+_CURSOR = "dpledger.hot_sql.cursor"
+
+
+def run(session: Session, statement: Any, params: Mapping[str, Any]) -> list[Any]:
+    """Run a Core statement built once (a module's constant: its plans are kept for
+    good) on the session's connection, straight to the driver; its rows (named tuples:
+    by position or by column name), converted as SQLAlchemy converts them. A statement
+    this cannot run (Python-side defaults, expanding ``IN``) goes through SQLAlchemy."""
+    connection = session.connection()
+    dialect = connection.dialect
+    key = (statement, dialect.name, frozenset(params))
+    plan = _PLANS.get(key, _PLANS)
+    if plan is _PLANS:
+        try:
+            plan = _Plan(statement, dialect, key[2])
+        except ValueError:
+            plan = None
+        _PLANS[key] = plan
+    if plan is None:
+        return list(connection.execute(statement, params))
+    assert isinstance(plan, _Plan)
+    arguments = plan.parameters(params)
+    # One cursor per database connection, kept with it (``info`` lives as long as it).
+    pooled = connection.connection
+    cursor = pooled.info.get(_CURSOR)
+    if cursor is None:
+        cursor = pooled.info[_CURSOR] = pooled.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(plan.sql, arguments)
+        if plan.row is None:
+            return []
+        fetched = cursor.fetchall()
+    except dialect.loaded_dbapi.Error as error:
+        invalidated = dialect.is_disconnect(error, pooled.dbapi_connection, cursor)
+        if invalidated:
+            pooled.info.pop(_CURSOR, None)
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            plan.sql,
+            arguments,
+            error,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=invalidated,
+            dialect=dialect,
+        ) from error
+    row, results = plan.row, plan.results
+    if not any(results):
+        return [row._make(values) for values in fetched]
+    return [
+        row._make(
+            [value if p is None else p(value) for p, value in zip(results, values, strict=True)]
+        )
+        for values in fetched
+    ]
+
+
+def run_first(session: Session, statement: Any, params: Mapping[str, Any]) -> Any:
+    """``run``'s first row, or None."""
+    found = run(session, statement, params)
+    return found[0] if found else None

@@ -6,8 +6,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Row, bindparam, select
+from sqlalchemy.exc import MultipleResultsFound
 from sqlalchemy.orm import Session
 
+from ledger import hot_sql
 from ledger.models import Account, AccountKind, Card, CardStatus, CompanionPot
 
 
@@ -46,12 +48,10 @@ def card_ref(session: Session, provider: str, token: str) -> CardRef | None:
     """The card with this provider token. Read through the session's connection rather
     than the ORM: it needs nothing a deferred batch of postings holds back, so it does not
     make the ledger write them early."""
-    row = (
-        session.connection()
-        .execute(_CARD_REF, {"provider": provider, "token": token})
-        .one_or_none()
-    )
-    return None if row is None else _card_ref(provider, row)
+    found = hot_sql.run(session, _CARD_REF, {"provider": provider, "token": token})
+    if len(found) > 1:
+        raise MultipleResultsFound(f"{len(found)} {provider} cards with one token")
+    return _card_ref(provider, found[0]) if found else None
 
 
 def card_refs(session: Session, provider: str, tokens: Iterable[str]) -> dict[str, CardRef]:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from adapters import keys
 from adapters.models import UNAPPLIED, InboundDelivery, InboundEvent, InboxStatus
+from ledger import hot_sql
 
 
 def find_event(session: Session, provider: str, provider_event_id: str) -> InboundEvent | None:
@@ -90,8 +91,8 @@ def insert_single_event_delivery(
     params = {f"d_{name}": value for name, value in delivery.items()}
     params |= {f"e_{name}": value for name, value in event.items()}
     params["sync"] = "off" if commit_without_waiting else "on"
-    found = session.connection().execute(_single_event_delivery(), params).scalar()
-    return None if found is None else int(found)
+    found = hot_sql.run_first(session, _single_event_delivery(), params)
+    return None if found is None else int(found[0])
 
 
 _STATEMENTS: dict[str, Insert] = {}
@@ -188,14 +189,15 @@ def lock_event_row(
     statement: Select[Any] = _LOCK_EVENT_ROW
     if commit_without_waiting and session.get_bind().dialect.name == "postgresql":
         statement = _LOCK_EVENT_ROW_NOT_WAITING
-    return session.connection().execute(statement, {"id": event_id}).first()
+    found: Row[Any] | None = hot_sql.run_first(session, statement, {"id": event_id})
+    return found
 
 
 def record_attempt(session: Session, event_id: int, **values: Any) -> None:
     """Write what an attempt to apply the event changed (a Core update). An ORM object
     of the event that this session holds is expired, so it is read afresh."""
     # The columns set are the parameters' names (all but ``event_id``).
-    session.connection().execute(_RECORD_ATTEMPT, {"event_id": event_id, **values})
+    hot_sql.run(session, _RECORD_ATTEMPT, {"event_id": event_id, **values})
     loaded = session.identity_map.get(session.identity_key(InboundEvent, event_id))
     if loaded is not None:
         session.expire(loaded)

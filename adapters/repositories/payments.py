@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from adapters.models import CardPayment, CardPaymentHold, CardPaymentPart, PaymentPartKind
 from adapters.repositories import rows
-from ledger import postings
+from ledger import hot_sql, postings
 from ledger.models import Authorisation, Transfer, TransferCode
 
 _PAYMENTS = cast(Table, CardPayment.__table__)
@@ -53,15 +53,15 @@ def insert_payment(session: Session, values: dict[str, Any]) -> CardPayment | No
 
 def insert_part(session: Session, **values: Any) -> None:
     """Record a part of a payment (a Core insert: nothing reads it back here)."""
-    session.connection().execute(_INSERT_PART, values)
+    hot_sql.run(session, _INSERT_PART, values)
 
 
 def insert_hold(session: Session, *, payment_id: int, hold_id: int, amount: int) -> None:
     """Record a ledger hold placed for a payment (a Core insert). The hold must be in the
     database first: a ``ledger.postings.deferred`` block may still hold it back."""
     postings.write_pending(session)
-    session.connection().execute(
-        _INSERT_HOLD, {"payment_id": payment_id, "hold_id": hold_id, "amount": amount}
+    hot_sql.run(
+        session, _INSERT_HOLD, {"payment_id": payment_id, "hold_id": hold_id, "amount": amount}
     )
 
 

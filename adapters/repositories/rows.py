@@ -8,6 +8,8 @@ from sqlalchemy import Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ledger import hot_sql
+
 _INSERT_NEW: dict[tuple[str, str], Insert] = {}
 
 
@@ -27,5 +29,5 @@ def insert_new(session: Session, table: Table, values: dict[str, Any]) -> int | 
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
         _INSERT_NEW[(dialect, table.name)] = statement
-    found = session.connection().execute(statement, values).scalar()
-    return None if found is None else int(found)
+    found = hot_sql.run_first(session, statement, values)
+    return None if found is None else int(found[0])
