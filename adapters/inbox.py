@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -44,6 +44,7 @@ from adapters.models import UNAPPLIED, InboundEvent, InboxStatus
 from adapters.payments import Outcome, recorded_decision
 from adapters.repositories import inbox as inbox_repo
 from adapters.repositories import rows
+from ledger import hot_sql
 from ledger.clock import Clock
 from ledger.errors import DomainError, LedgerWriteFailed
 
@@ -357,23 +358,21 @@ def _deliver(
 ) -> list[Delivered]:
     """``deliver``; ``connection``: the one connection the session is bound to for the
     delivery (``_one_connection``), or None (the session's own binding)."""
-    if connection is not None and len(events) == 1:
-        # On PostgreSQL a single event is stored in one statement (``_store_one``): run it
-        # as its own transaction (autocommit), without a BEGIN and a COMMIT round trip.
-        connection.execution_options(isolation_level="AUTOCOMMIT")
-    stored = store(
-        session,
-        provider=provider,
-        channel=channel,
-        body=body,
-        headers=headers,
-        received_at=clock.now(),
-        events=events,
-        commit_without_waiting=True,
-    )
-    session.commit()
-    if connection is not None:
-        connection.execution_options(isolation_level=_transactions_isolation(connection))
+    # On PostgreSQL a single event is stored in one statement (``_store_one``): run it as
+    # its own transaction (autocommit), without a BEGIN and a COMMIT round trip.
+    single = connection is not None and len(events) == 1
+    with hot_sql.autocommit(connection) if single and connection else nullcontext():
+        stored = store(
+            session,
+            provider=provider,
+            channel=channel,
+            body=body,
+            headers=headers,
+            received_at=clock.now(),
+            events=events,
+            commit_without_waiting=True,
+        )
+        session.commit()
     out = []
     for item in stored:
         apply = partial(
@@ -402,7 +401,7 @@ def _deliver(
         make_durable(session)
     else:
         # The barrier in autocommit, on the delivery's connection (see ``make_durable``).
-        connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(_BARRIER)
+        hot_sql.execute_between_transactions(connection, _BARRIER)
     return out
 
 
@@ -424,12 +423,6 @@ def _one_connection(session: Session) -> Iterator[Connection]:
                     session.rollback()
             finally:
                 session.bind = engine
-
-
-def _transactions_isolation(connection: Connection) -> str:
-    """The isolation level the connection's engine gives a transaction."""
-    level = connection.engine.get_execution_options().get("isolation_level")
-    return str(level or connection.default_isolation_level)
 
 
 def _apply_and_commit(session: Session, inbox_id: int, clock: Clock, **options: Any) -> Delivered:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -201,8 +202,12 @@ class HotPath:
 
     def _in(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """``column IN (…)`` and its parameters. PostgreSQL gets one array parameter, so
-        the statement's text (and its prepared plan) is the same however many values."""
+        the statement's text (and its prepared plan) is the same however many values; or
+        for one value (a real-time decision's card), that value: psycopg dumps a list in
+        Python, element by element."""
         if self.dialect == "postgresql":
+            if len(values) == 1:
+                return f"{column} = %s", [values[0]]
             return f"{column} = ANY(%s)", [list(values)]
         return f"{column} IN ({self._marks(len(values))})", list(values)
 
@@ -501,30 +506,10 @@ def run(session: Session, statement: Any, params: Mapping[str, Any]) -> list[Any
         return list(connection.execute(statement, params))
     assert isinstance(plan, _Plan)
     arguments = plan.parameters(params)
-    # One cursor per database connection, kept with it (``info`` lives as long as it).
-    pooled = connection.connection
-    cursor = pooled.info.get(_CURSOR)
-    if cursor is None:
-        cursor = pooled.info[_CURSOR] = pooled.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(plan.sql, arguments)
-        if plan.row is None:
-            return []
-        fetched = cursor.fetchall()
-    except dialect.loaded_dbapi.Error as error:
-        invalidated = dialect.is_disconnect(error, pooled.dbapi_connection, cursor)
-        if invalidated:
-            pooled.info.pop(_CURSOR, None)
-            connection.invalidate(error)
-        raise DBAPIError.instance(
-            plan.sql,
-            arguments,
-            error,
-            dialect.loaded_dbapi.Error,
-            connection_invalidated=invalidated,
-            dialect=dialect,
-        ) from error
+    fetched = _execute(connection, plan.sql, arguments, fetch=plan.row is not None)
     row, results = plan.row, plan.results
+    if row is None:
+        return []
     if not any(results):
         return [row._make(values) for values in fetched]
     return [
@@ -539,3 +524,57 @@ def run_first(session: Session, statement: Any, params: Mapping[str, Any]) -> An
     """``run``'s first row, or None."""
     found = run(session, statement, params)
     return found[0] if found else None
+
+
+def _execute(connection: Connection, sql: str, arguments: Any, *, fetch: bool) -> list[Any]:
+    """Run ``sql`` on the connection's driver connection, with one cursor kept with it
+    (``info`` lives as long as the driver connection); driver errors are raised as
+    SQLAlchemy raises them, and a lost connection is invalidated, as SQLAlchemy does."""
+    dialect = connection.dialect
+    pooled = connection.connection
+    cursor = pooled.info.get(_CURSOR)
+    if cursor is None:
+        cursor = pooled.info[_CURSOR] = pooled.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, arguments)
+        return list(cursor.fetchall()) if fetch else []
+    except dialect.loaded_dbapi.Error as error:
+        invalidated = dialect.is_disconnect(error, pooled.dbapi_connection, cursor)
+        if invalidated:
+            pooled.info.pop(_CURSOR, None)
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            sql,
+            arguments,
+            error,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=invalidated,
+            dialect=dialect,
+        ) from error
+
+
+def execute_between_transactions(connection: Connection, sql: str) -> list[Any]:
+    """PostgreSQL: run a statement of fixed text (no parameters) in autocommit, on a
+    connection between transactions; its rows."""
+    with autocommit(connection):
+        return _execute(connection, sql, None, fetch=True)
+
+
+@contextmanager
+def autocommit(connection: Connection) -> Iterator[None]:
+    """PostgreSQL: the connection in autocommit for the block (it must be between
+    transactions), switched on the driver: psycopg sends nothing to switch it, where
+    SQLAlchemy's ``execution_options(isolation_level=...)`` costs some 50 us of Python each
+    way. Back to transactions at the end, whatever happened; if that fails (a lost
+    connection), the connection is invalidated, never returned to the pool in autocommit."""
+    driver = connection.connection.dbapi_connection
+    assert driver is not None
+    driver.autocommit = True
+    try:
+        yield
+    finally:
+        try:
+            driver.autocommit = False
+        except Exception as error:
+            connection.invalidate(error)
+            raise
