@@ -10,13 +10,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import ClassVar
 
-from monitoring.dates import period_start
+from monitoring.dates import london_date, period_start
 from monitoring.flags import Hit
 from monitoring.models import Severity, SuggestedAction
 from monitoring.monitors.base import MonitorContext, long_date, period_words, pounds
 from monitoring.repositories import plans as repo
+from monitoring.repositories import settings as settings_repo
 
 LOOK_BACK = 3  # periods examined each run: a run that was missed catches up
+THRESHOLDS = ("contribution_grace_days", "loads_net_of_contribution")
 
 
 class MissedContributionMonitor:
@@ -34,8 +36,25 @@ class MissedContributionMonitor:
         if not settings.loads_net_of_contribution:
             return []  # the council invoices contributions: nothing is paid into the card
         grace = settings.contribution_grace_days
+        # A first run, --since, or a change to the settings looks at every plan; otherwise
+        # only plans a new deadline, payment or return may have changed (see the query).
+        incremental = (
+            ctx.since is None
+            and ctx.last_run_at is not None
+            and not settings_repo.changed_since(ctx.session, THRESHOLDS, ctx.last_run_at)
+        )
+        rows = repo.contribution_periods(
+            ctx.session,
+            ctx.today,
+            grace,
+            LOOK_BACK,
+            changed=ctx.window if incremental else None,
+            last_checked_on=london_date(ctx.last_run_at) if ctx.last_run_at else None,
+            plans_after=ctx.last_record_id,
+        )
+        ctx.record_hi = max(ctx.record_hi, repo.last_plan_id(ctx.session))
         hits = []
-        for row in repo.contribution_periods(ctx.session, ctx.today, grace, LOOK_BACK):
+        for row in rows:
             # index n is period last_index - n: the running totals up to each period
             expected = [(row.last_index - n + 1) * row.per_period for n in range(LOOK_BACK)]
             received = [getattr(row, f"received_{n}") for n in range(LOOK_BACK)]

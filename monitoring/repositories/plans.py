@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, and_, case, exists, func, literal, or_, select, union
+from sqlalchemy import Date, and_, case, exists, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import Session, aliased
 
 from ledger.models import (
@@ -64,18 +64,32 @@ def _alive(plan: Any) -> Any:
 # -- client contributions ------------------------------------------------------------------
 
 
-def contribution_periods(session: Session, today: date, grace_days: int, back: int) -> list[Any]:
+def contribution_periods(
+    session: Session,
+    today: date,
+    grace_days: int,
+    back: int,
+    *,
+    changed: Window | None = None,
+    last_checked_on: date | None = None,
+    plans_after: int = 0,
+) -> list[Any]:
     """For each active plan with a contribution, its last ``back`` periods whose grace
     has passed by ``today``, with the running totals: ``received_n`` is everything paid
     in (from the plan's start) by the end of period ``last_index - n`` plus ``grace_days``,
-    whichever period it arrived in, so a late payment counts for the period it is for.
-    One statement over the contributions of every such plan, grouped by plan."""
+    whichever period it arrived in, so a late payment counts for the period it is for. A
+    contribution returned (reversed) counts against what was paid in from the day it went
+    back. One statement over the contributions of every such plan, grouped by plan.
+
+    With ``changed`` and ``last_checked_on`` (an incremental run, on the day of the last
+    run), only the plans whose answer may have changed since: a period's grace has ended
+    since (the last period checked moved on), a contribution or a reversal in ``changed``
+    was on the budget, or the plan is newer than plan ``plans_after``."""
     plan = aliased(Plan, name="p")
-    t = aliased(Transfer, name="t")
+    paid = _contributions_in().subquery("paid_in")
     # The periods whose last day plus the grace is before today.
-    check_day = today - timedelta(days=grace_days)
-    last = period_index(plan.starts_on, plan.period_weeks, _day(check_day)) - 1
-    days_in = days_between(plan.starts_on, london_date(t.effective_at))
+    last = _last_checked(plan, today, grace_days)
+    days_in = days_between(plan.starts_on, london_date(paid.c.effective_at))
     columns: list[Any] = [
         plan.id.label("plan_id"),
         plan.person_id,
@@ -86,35 +100,72 @@ def contribution_periods(session: Session, today: date, grace_days: int, back: i
     ]
     for n in range(back):
         deadline = (last - n + 1) * plan.period_weeks * 7 - 1 + grace_days
-        paid = case((and_(t.id.is_not(None), days_in <= deadline), t.amount), else_=0)
-        columns.append(sum_of(paid).label(f"received_{n}"))
-    contributions = and_(
-        t.credit_account_id == plan.budget_account_id,
-        t.code == TransferCode.CONTRIBUTION,
-        t.phase.in_(POSTED_PHASES),
-        days_in >= 0,
+        amount = case(
+            (and_(paid.c.amount.is_not(None), days_in <= deadline), paid.c.amount), else_=0
+        )
+        columns.append(sum_of(amount).label(f"received_{n}"))
+    query = (
+        select(*columns)
+        .select_from(plan)
+        .outerjoin(paid, and_(paid.c.budget_id == plan.budget_account_id, days_in >= 0))
+        .where(
+            plan.status == PlanStatus.ACTIVE,
+            plan.client_contribution_per_period > 0,
+            plan.starts_on <= today - timedelta(days=grace_days),
+            last >= 0,
+            _alive(plan),
+        )
+        .group_by(
+            plan.id,
+            plan.person_id,
+            plan.starts_on,
+            plan.period_weeks,
+            plan.client_contribution_per_period,
+        )
     )
-    return list(
-        session.execute(
-            select(*columns)
-            .select_from(plan)
-            .outerjoin(t, contributions)
-            .where(
-                plan.status == PlanStatus.ACTIVE,
-                plan.client_contribution_per_period > 0,
-                plan.starts_on <= check_day,
-                last >= 0,
-                _alive(plan),
+    if changed is not None and last_checked_on is not None:
+        query = query.where(
+            or_(
+                last != _last_checked(plan, last_checked_on, grace_days),
+                plan.budget_account_id.in_(
+                    select(_contributions_in(changed).subquery().c.budget_id)
+                ),
+                plan.id > plans_after,
             )
-            .group_by(
-                plan.id,
-                plan.person_id,
-                plan.starts_on,
-                plan.period_weeks,
-                plan.client_contribution_per_period,
-            )
-        ).all()
+        )
+    return list(session.execute(query).all())
+
+
+def last_plan_id(session: Session) -> int:
+    return int(session.execute(select(func.coalesce(func.max(Plan.id), 0))).scalar_one())
+
+
+def _last_checked(plan: Any, on: date, grace_days: int) -> Any:
+    """The last period of ``plan`` whose grace had ended by the day ``on``."""
+    return (
+        period_index(plan.starts_on, plan.period_weeks, _day(on - timedelta(days=grace_days))) - 1
     )
+
+
+def _contributions_in(window: Window | None = None) -> Any:
+    """(budget_id, amount, effective_at) of every posted contribution, and of every
+    reversal of one as a negative amount (a standing order returned by the bank)."""
+    t = aliased(Transfer, name="t")
+    original = aliased(Transfer, name="contribution")
+    posted = [t.phase.in_(POSTED_PHASES), *(window.clauses(t) if window is not None else ())]
+    paid_in = select(
+        t.credit_account_id.label("budget_id"), t.amount.label("amount"), t.effective_at
+    ).where(t.code == TransferCode.CONTRIBUTION, *posted)
+    returned = (
+        select(t.debit_account_id, -t.amount, t.effective_at)
+        .join(original, original.id == t.reverses_id)
+        .where(
+            t.code == TransferCode.REVERSAL,
+            original.code == TransferCode.CONTRIBUTION,
+            *posted,
+        )
+    )
+    return union_all(paid_in, returned)
 
 
 # -- cash ------------------------------------------------------------------------------------

@@ -199,3 +199,52 @@ def test_councils_that_invoice_contributions_do_not_see_this_monitor(session, cl
     set_setting(session, clock, "loads_net_of_contribution", False, officer="lead", reason="gross")
     clock.current = at(date(2026, 6, 1))
     assert run_monitor(session, clock, "missed_contribution").hits == []
+
+
+def test_a_returned_contribution_does_not_count_as_paid(session, clock):
+    world = World(session, clock)
+    case = world.case(contribution=5000, load=95000)
+    paid = world.contribute(case, 5000, at(date(2026, 4, 9), 9))
+    clock.current = at(date(2026, 5, 1))  # the bank returns the standing order
+    world.ledger.reverse(paid, source="test", key=world.key("returned"))
+    clock.current = at(date(2026, 5, 18))
+    (hit,) = run_monitor(session, clock, "missed_contribution").hits
+    assert (hit.figures["expected"], hit.figures["received"]) == (5000, 0)
+
+
+def test_a_return_recorded_after_a_run_is_seen_by_the_next_run(session, clock):
+    world = World(session, clock)
+    case = world.case(contribution=5000, load=95000)
+    paid = world.contribute(case, 5000, at(date(2026, 4, 9), 9))
+    clock.current = at(date(2026, 5, 18))
+    assert run_monitor(session, clock, "missed_contribution").hits == []
+    # A statement brings, the next day, a return made on 15 May, before the deadline.
+    clock.current = at(date(2026, 5, 15))
+    world.ledger.reverse(paid, source="test", key=world.key("returned"))
+    clock.current = at(date(2026, 5, 19))
+    (hit,) = run_monitor(session, clock, "missed_contribution").hits
+    assert (hit.subject_id, hit.figures["received"]) == (case.plan.id, 0)
+
+
+def test_a_plan_agreed_after_a_run_is_checked_by_the_next_run(session, clock):
+    world = World(session, clock)
+    first = world.case(contribution=5000, load=95000)
+    world.contribute(first, 5000, at(date(2026, 4, 9), 9))
+    clock.current = at(date(2026, 5, 18))
+    assert run_monitor(session, clock, "missed_contribution").hits == []
+    later = world.case(contribution=5000, load=95000)  # backdated to 6 April, nothing paid
+    clock.current = at(date(2026, 5, 19))
+    (hit,) = run_monitor(session, clock, "missed_contribution").hits
+    assert hit.subject_id == later.plan.id
+
+
+def test_a_run_with_nothing_new_looks_at_no_plan(session, clock):
+    world = World(session, clock)
+    world.case(contribution=5000, load=95000)
+    clock.current = at(date(2026, 5, 18))
+    assert len(run_monitor(session, clock, "missed_contribution").hits) == 1
+    clock.current = at(date(2026, 5, 19))
+    assert run_monitor(session, clock, "missed_contribution").hits == []  # nothing changed
+    set_setting(session, clock, "contribution_grace_days", 13, officer="lead", reason="policy")
+    clock.current = at(date(2026, 5, 20))
+    assert len(run_monitor(session, clock, "missed_contribution").hits) == 1  # all again
