@@ -39,6 +39,7 @@ from adapters.errors import MalformedPayload, NotAuthenticated
 from adapters.formats import RawEvent, format_for, header, parse_json
 from adapters.inbox import deliver, durable_recorded_decision
 from adapters.payments import Outcome
+from adapters.quick_load import QuickLoad
 from adapters.repositories import cards as cards_repo
 from adapters.signatures import check_basic_auth
 from adapters.webhooks import ProviderSecrets, WebhookResponse, problem
@@ -155,7 +156,8 @@ class _JitFunding(Schema):
     amount = Money(required=True)
 
 
-_JIT_FUNDING = _JitFunding()  # built once: safe to share, costly to make
+# Built once: safe to share, costly to make; read through QuickLoad (marshmallow's result).
+_JIT_FUNDING = QuickLoad(_JitFunding())
 
 
 def jit_of(data: Mapping[str, Any]) -> dict[str, Any]:

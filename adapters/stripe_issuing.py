@@ -40,6 +40,7 @@ from adapters.formats import Ignore, RawEvent, header, parse_json
 from adapters.inbox import deliver, durable_recorded_decision
 from adapters.outbound import MONEY_COMMANDS, ProviderReply
 from adapters.payments import Outcome
+from adapters.quick_load import QuickLoad
 from adapters.signatures import verify_timestamped
 from adapters.webhooks import ProviderSecrets, WebhookResponse, problem
 from ledger.clock import Clock
@@ -143,15 +144,16 @@ class _Event(_Base):
 
 
 # Built once: a schema is a set of fields (several nested), costly to make and safe to share.
-_EVENT = _Event()
-_AUTHORIZATION = _Authorization()
-_TRANSACTION = _Transaction()
-_CARD = _Card()
+# Read through QuickLoad: marshmallow's result, without its machinery for the usual input.
+_EVENT = QuickLoad(_Event())
+_AUTHORIZATION = QuickLoad(_Authorization())
+_TRANSACTION = QuickLoad(_Transaction())
+_CARD = QuickLoad(_Card())
 
 
-def _load(schema: Schema, data: Any, what: str) -> dict[str, Any]:
+def _load(schema: QuickLoad, data: Any, what: str) -> dict[str, Any]:
     try:
-        loaded: dict[str, Any] = schema.load(data)
+        loaded = schema.load(data)
     except ValidationError as error:
         raise MalformedPayload(f"not a Stripe {what}: {error.messages}") from None
     return loaded
