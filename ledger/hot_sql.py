@@ -439,7 +439,9 @@ def _pg_pipeline(connection: Any) -> Iterator[None]:
 class _Plan:
     """A statement compiled for one dialect and one set of parameter names."""
 
-    __slots__ = ("compiled", "escaped", "positions", "processors", "results", "row", "sql")
+    __slots__ = (
+        "compiled", "escaped", "fixed", "positions", "processors", "results", "row", "sql",
+    )  # fmt: skip
 
     def __init__(self, statement: Any, dialect: Any, names: frozenset[str]) -> None:
         self.compiled = compiled = statement.compile(dialect=dialect, column_keys=sorted(names))
@@ -457,6 +459,18 @@ class _Plan:
         )
         self.escaped: Mapping[str, str] = compiled.escaped_bind_names or {}
         self.processors: Mapping[str, Any] = compiled._bind_processors
+        # When each parameter is the bind of its own name and the statement's other binds
+        # hold constants (no callables), its parameters are those constants and the
+        # caller's values: ``construct_params`` need not work that out at every call.
+        self.fixed: dict[str, Any] | None = None
+        if not any(bind.callable is not None for bind in compiled.binds.values()):
+            markers = {name: object() for name in names}
+            try:
+                template = compiled.construct_params(markers, escape_names=False)
+            except Exception:  # a required bind not given: SQLAlchemy says so when it runs
+                template = None
+            if template is not None and all(template.get(n) is m for n, m in markers.items()):
+                self.fixed = {n: v for n, v in template.items() if n not in markers}
         columns = compiled._result_columns
         self.row: type | None = None
         self.results: tuple[Any, ...] = ()
@@ -472,7 +486,10 @@ class _Plan:
             )
 
     def parameters(self, params: Mapping[str, Any]) -> Any:
-        values = self.compiled.construct_params(params, escape_names=False)
+        if self.fixed is not None:
+            values = {**self.fixed, **params}
+        else:
+            values = self.compiled.construct_params(params, escape_names=False)
         for name, process in self.processors.items():
             if name in values:
                 values[name] = process(values[name])

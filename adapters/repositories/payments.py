@@ -33,21 +33,15 @@ def insert_payment(session: Session, values: dict[str, Any]) -> CardPayment | No
     for it is already stored (by this transaction or a concurrent one, which it waits
     for); the new payment, or None when it was there already.
 
-    The new payment is put in the session as it was written, without reading it back
-    (one statement, where finding it first and then inserting takes three)."""
+    The new payment is returned as it was written, without reading it back (one
+    statement, where finding it first and then inserting takes three), and detached: the
+    event that wrote it changes nothing of it, so the session need not track it (a later
+    ``find`` in the transaction reads the row). Not to be changed: nothing would write it."""
     inserted = rows.insert_new(session, _PAYMENTS, values)
     if inserted is None:
         return None
     payment = CardPayment(id=inserted, **values)
-    make_transient_to_detached(payment)  # as if loaded: persistent once added, not new
-    # An object the session still holds under this id can only be one whose insert was
-    # rolled back (the inbox applies an event again after a refused apply): the rollback
-    # expires it but keeps it, as it was never added as new, and SQLite gives the
-    # rolled-back row's id to the next insert. Attaching the new one beside it would fail.
-    stale = session.identity_map.get(session.identity_key(CardPayment, inserted))
-    if stale is not None:
-        session.expunge(stale)
-    session.add(payment)
+    make_transient_to_detached(payment)  # as if loaded: every column is there
     return payment
 
 
