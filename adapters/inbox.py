@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -154,12 +154,14 @@ def _store_one(
     raw: RawEvent,
     *,
     commit_without_waiting: bool,
+    on: Connection | None = None,
 ) -> StoredEvent:
     """``store`` for a delivery of one event (every real-time request), on PostgreSQL: one
-    statement (with the ``_defer_flush`` setting, when asked for)."""
+    statement (with the ``_defer_flush`` setting, when asked for); run on ``on`` (a
+    connection in autocommit, past the session) when given."""
     event_id = keys.fit(raw.provider_event_id)
     inbox_id = inbox_repo.insert_single_event_delivery(
-        session,
+        on if on is not None else session,
         delivery={
             "provider": provider,
             "channel": channel,
@@ -358,10 +360,20 @@ def _deliver(
 ) -> list[Delivered]:
     """``deliver``; ``connection``: the one connection the session is bound to for the
     delivery (``_one_connection``), or None (the session's own binding)."""
-    # On PostgreSQL a single event is stored in one statement (``_store_one``): run it as
-    # its own transaction (autocommit), without a BEGIN and a COMMIT round trip.
-    single = connection is not None and len(events) == 1
-    with hot_sql.autocommit(connection) if single and connection else nullcontext():
+    if connection is not None and len(events) == 1:
+        # On PostgreSQL a single event is stored in one statement (``_store_one``): run it
+        # as its own transaction (autocommit), without a BEGIN and a COMMIT round trip,
+        # on the connection itself (the session has no transaction to begin and end).
+        with hot_sql.autocommit(connection):
+            stored = [
+                _store_one(
+                    session, provider, channel, body, headers, clock.now(), events[0],
+                    commit_without_waiting=True, on=connection,
+                )
+            ]  # fmt: skip
+            if session.in_transaction():  # a redelivery's lookup began one
+                session.commit()
+    else:
         stored = store(
             session,
             provider=provider,

@@ -504,12 +504,13 @@ _PLANS: dict[tuple[Any, str, frozenset[str]], _Plan | None] = {}
 _CURSOR = "dpledger.hot_sql.cursor"
 
 
-def run(session: Session, statement: Any, params: Mapping[str, Any]) -> list[Any]:
+def run(session: Session | Connection, statement: Any, params: Mapping[str, Any]) -> list[Any]:
     """Run a Core statement built once (a module's constant: its plans are kept for
-    good) on the session's connection, straight to the driver; its rows (named tuples:
-    by position or by column name), converted as SQLAlchemy converts them. A statement
-    this cannot run (Python-side defaults, expanding ``IN``) goes through SQLAlchemy."""
-    connection = session.connection()
+    good) on the session's connection (or on a connection: in its transaction, if any),
+    straight to the driver; its rows (named tuples: by position or by column name),
+    converted as SQLAlchemy converts them. A statement this cannot run (Python-side
+    defaults, expanding ``IN``) goes through SQLAlchemy."""
+    connection = session if isinstance(session, Connection) else session.connection()
     dialect = connection.dialect
     key = (statement, dialect.name, frozenset(params))
     plan = _PLANS.get(key, _PLANS)
@@ -537,7 +538,7 @@ def run(session: Session, statement: Any, params: Mapping[str, Any]) -> list[Any
     ]
 
 
-def run_first(session: Session, statement: Any, params: Mapping[str, Any]) -> Any:
+def run_first(session: Session | Connection, statement: Any, params: Mapping[str, Any]) -> Any:
     """``run``'s first row, or None."""
     found = run(session, statement, params)
     return found[0] if found else None

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    Connection,
     Insert,
     Row,
     Select,
@@ -74,7 +75,7 @@ def insert_delivery(session: Session, **values: Any) -> int:
 
 
 def insert_single_event_delivery(
-    session: Session,
+    session: Session | Connection,
     *,
     delivery: dict[str, Any],
     event: dict[str, Any],
@@ -86,7 +87,7 @@ def insert_single_event_delivery(
 
     ``commit_without_waiting`` sets ``synchronous_commit`` off for this transaction in the
     same statement (``set_config(..., true)`` is ``SET LOCAL``; for a transaction that
-    stores nothing it makes no difference).
+    stores nothing it makes no difference). ``session`` may be a connection in autocommit.
     """
     params = {f"d_{name}": value for name, value in delivery.items()}
     params |= {f"e_{name}": value for name, value in event.items()}
