@@ -397,13 +397,106 @@ def _percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
+# -- the service's CPU per request, in process ----------------------------------------------
+
+
+def cpu_per_request(requests: int, *, profile: Path | None = None) -> None:
+    """The service's own CPU per authorisation request, deterministic enough to compare
+    one change with the next on a noisy machine: the production app (``create_app``, JSON
+    logs to stderr) on a fresh PostgreSQL database with the benchmark's population, the
+    Flask test client in this process (no HTTP, no other process), 200 requests to warm
+    up, then ``requests`` signed ``issuing_authorization.request`` webhooks one after
+    another, each for a new authorisation on a random card; the process's user and system
+    CPU (``getrusage``) and the wall time, per request, on stdout (the app's request log
+    goes to stderr). ``profile``: a cProfile of the
+    measured requests (CPU time) written there. Under ``valgrind --tool=callgrind
+    --instr-atstart=no`` with ``BENCH_CALLGRIND=1``, instrumentation is switched on for
+    the measured requests only (``callgrind_control -i on``), so the instructions counted,
+    divided by ``requests``, are the instructions a request (repeatable to about 1%)."""
+    import cProfile
+    import resource
+
+    databases = [d for d in available("authorisation_cpu") if d.label == "postgresql"]
+    if not databases:
+        raise SystemExit("PostgreSQL is not reachable: the measurement needs it")
+    (database,) = databases
+    os.environ.update(
+        {
+            "DATABASE_URL": database.url,
+            "DPLEDGER_ENV": "production",
+            "SECRET_KEY": secrets.token_urlsafe(40),
+            "DPLEDGER_STRIPE_WEBHOOK_SECRETS": SECRET,
+        }
+    )
+    from portal.app import create_app
+
+    with migrated(database) as engine:
+        tokens = _population(engine, CARDS["small"])
+        app = create_app()
+        client = app.test_client()
+        rng = random.Random(7)
+
+        def batch(prefix: str, count: int) -> list[tuple[bytes, dict[str, str]]]:
+            out = []
+            for n in range(count):
+                card, amount = rng.choice(tokens), rng.randrange(100, 2_000)
+                body = authorisation_request(card, f"iauth_{prefix}_{n}", amount)
+                signature = sign_timestamped(body, SECRET, int(time.time()))
+                out.append(
+                    (body, {"Content-Type": "application/json", "Stripe-Signature": signature})
+                )
+            return out
+
+        def send(bodies: list[tuple[bytes, dict[str, str]]]) -> None:
+            for body, headers in bodies:
+                answer = client.post("/api/webhooks/stripe", data=body, headers=headers)
+                if answer.status_code != 200 or not (answer.get_json() or {}).get("approved"):
+                    raise SystemExit(f"not approved: {answer.status_code} {answer.data[:200]!r}")
+
+        send(batch("warm", 200))
+        measured = batch("cpu", requests)
+        callgrind = os.environ.get("BENCH_CALLGRIND") == "1"
+        profiler = cProfile.Profile(time.process_time) if profile else None
+        if callgrind:
+            subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], check=True)
+        before, started = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
+        send(measured)
+        if profiler is not None:
+            profiler.disable()
+        after, ended = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        if callgrind:
+            subprocess.run(["callgrind_control", "-i", "off", str(os.getpid())], check=True)
+        engine_of_app = app.extensions["dpledger.engine"]
+        engine_of_app.dispose()
+    user = (after.ru_utime - before.ru_utime) * 1000 / requests
+    system = (after.ru_stime - before.ru_stime) * 1000 / requests
+    print(
+        f"{requests} requests: CPU {user + system:.2f} ms a request (user {user:.2f}, "
+        f"system {system:.2f}), wall {(ended - started) * 1000 / requests:.2f} ms"
+    )
+    if profiler is not None and profile is not None:
+        profiler.dump_stats(str(profile))
+
+
 def _main() -> None:
-    parser = argparse.ArgumentParser(description="The load generator (run by the benchmark)")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--seconds", type=int, required=True)
+    parser = argparse.ArgumentParser(
+        description="The load generator (run by the benchmark), or with --cpu N the "
+        "service's CPU per request in process (see cpu_per_request)"
+    )
+    parser.add_argument("--cpu", type=int, help="measure the CPU of N requests in process")
+    parser.add_argument("--profile", type=Path, help="with --cpu: write a cProfile here")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--seconds", type=int)
     parser.add_argument("--rate", type=int, default=RATE)
-    parser.add_argument("--cards", type=Path, required=True)
+    parser.add_argument("--cards", type=Path)
     args = parser.parse_args()
+    if args.cpu:
+        cpu_per_request(args.cpu, profile=args.profile)
+        return
+    if args.port is None or args.seconds is None or args.cards is None:
+        parser.error("--port, --seconds and --cards are required for the load generator")
     tokens = json.loads(args.cards.read_text())
     print(json.dumps(generate_load(args.port, tokens, args.seconds, args.rate)))
 
