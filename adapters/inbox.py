@@ -425,6 +425,7 @@ def _one_connection(session: Session) -> Iterator[Connection]:
     has no transaction in progress (``_own_transactions``); it is left with none, bound to
     its engine again."""
     engine = session.get_bind()
+    assert isinstance(engine, Engine), "a delivery's session is bound to its engine"
     with engine.connect() as connection:
         session.bind = connection
         try:

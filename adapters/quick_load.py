@@ -29,7 +29,7 @@ class QuickLoad:
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
-        self.plan: list[tuple[str, int, fields.Field, QuickLoad | None]] | None = []
+        self.plan: list[tuple[str, int, fields.Field[Any], QuickLoad | None]] | None = []
         for name, field in schema.fields.items():
             kind, nested = _kind(field)
             if (
@@ -108,7 +108,7 @@ class QuickLoad:
         return out
 
 
-def _kind(field: fields.Field) -> tuple[int | None, QuickLoad | None]:
+def _kind(field: fields.Field[Any]) -> tuple[int | None, QuickLoad | None]:
     """How ``QuickLoad`` reads the field (None: it cannot)."""
     kind = type(field)
     if kind is fields.String:
@@ -133,7 +133,7 @@ def _kind(field: fields.Field) -> tuple[int | None, QuickLoad | None]:
     return _OTHER, None
 
 
-def _nested(field: fields.Field, kind: int) -> tuple[int | None, QuickLoad | None]:
+def _nested(field: fields.Field[Any], kind: int) -> tuple[int | None, QuickLoad | None]:
     """A nested schema read whole, one object at a time (not ``many``, ``only`` or
     ``exclude``, which change what it reads)."""
     if (

@@ -472,7 +472,7 @@ class _Plan:
             if template is not None and all(template.get(n) is m for n, m in markers.items()):
                 self.fixed = {n: v for n, v in template.items() if n not in markers}
         columns = compiled._result_columns
-        self.row: type | None = None
+        self.row: Any = None  # a namedtuple class
         self.results: tuple[Any, ...] = ()
         if columns:
             names_out = [entry.keyname for entry in columns]
