@@ -155,14 +155,17 @@ def _covered(
 def _paying_accounts(session: Session, plan_ids: set[int]) -> list[int]:
     """The accounts these plans' budgets pay from: each budget, its companion pots and
     its arrears account (by the primary key and the parent index)."""
-    budgets = select(Plan.budget_account_id).where(Plan.id.in_(sorted(plan_ids)))
-    return list(
+    budgets = list(
         session.execute(
-            select(Account.id)
-            .where(or_(Account.id.in_(budgets), Account.parent_id.in_(budgets)))
-            .order_by(Account.id)
+            select(Plan.budget_account_id).where(Plan.id.in_(sorted(plan_ids)))
         ).scalars()
     )
+    # Two index lookups, not one OR over two subqueries (which PostgreSQL ran as a scan
+    # of every account: 74 ms a chunk of plans at 100,000 cards).
+    pots_and_arrears = session.execute(
+        select(Account.id).where(Account.parent_id.in_(budgets))
+    ).scalars()
+    return sorted({*budgets, *pots_and_arrears})
 
 
 def _within(w: LineWindow, transfer_id: int, at: datetime) -> bool:

@@ -169,3 +169,15 @@ def test_precision_can_be_counted_for_flags_closed_in_a_window(session, clock):
     assert (before.confirmed, before.not_confirmed) == (0, 1)
     (everything,) = precision_by_monitor(session)
     assert (everything.confirmed, everything.not_confirmed) == (2, 1)
+
+
+def test_keys_are_looked_up_across_chunks(session, clock, monkeypatch):
+    from monitoring.repositories import flags as flags_repo
+
+    monkeypatch.setattr(flags_repo, "CHUNK", 3)
+    monkeypatch.setattr(flags_repo, "ARRAY_CHUNK", 3)
+    first = raise_(session, clock, *(hit("a", subject=n) for n in range(10)))
+    assert (first.new_flags, first.new_evidence) == (10, 10)
+    again = raise_(session, clock, *(hit(k, subject=n) for n in range(10) for k in ("a", "b")))
+    assert (again.new_flags, again.new_evidence) == (0, 10)  # only the "b" hits are new
+    assert {f.hits for f in open_flags(session)} == {2}
