@@ -3,6 +3,7 @@ at what is new since the monitor's watermark with set-based queries and returns 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import ClassVar, Protocol
@@ -13,6 +14,7 @@ from ledger.clock import Clock
 from ledger.money import format_pence
 from monitoring.dates import period_start
 from monitoring.flags import Hit
+from monitoring.repositories import settings as settings_repo
 from monitoring.repositories.spend import Window
 from monitoring.settings import MonitoringSettings
 
@@ -33,6 +35,16 @@ class MonitorContext:
     # the newest seen in this run (the monitor sets it).
     last_record_id: int = 0
     record_hi: int = 0
+
+    def only_what_changed(self, settings: Sequence[str]) -> bool:
+        """Whether this run may look only at what changed since the last one: it is not
+        the first run, nor a ``--since`` recount, and none of ``settings`` (the ones the
+        monitor's answer depends on) was set since the last run."""
+        return (
+            self.since is None
+            and self.last_run_at is not None
+            and not settings_repo.changed_since(self.session, settings, self.last_run_at)
+        )
 
     def looking_back_to(self, default: timedelta) -> datetime:
         """The earliest moment a time-based rule needs to look at: the last run (or

@@ -15,7 +15,6 @@ from monitoring.flags import Hit
 from monitoring.models import Severity, SuggestedAction
 from monitoring.monitors.base import MonitorContext, long_date, period_words, pounds
 from monitoring.repositories import plans as repo
-from monitoring.repositories import settings as settings_repo
 
 LOOK_BACK = 3  # periods examined each run: a run that was missed catches up
 THRESHOLDS = ("contribution_grace_days", "loads_net_of_contribution")
@@ -38,11 +37,7 @@ class MissedContributionMonitor:
         grace = settings.contribution_grace_days
         # A first run, --since, or a change to the settings looks at every plan; otherwise
         # only plans a new deadline, payment or return may have changed (see the query).
-        incremental = (
-            ctx.since is None
-            and ctx.last_run_at is not None
-            and not settings_repo.changed_since(ctx.session, THRESHOLDS, ctx.last_run_at)
-        )
+        incremental = ctx.only_what_changed(THRESHOLDS)
         rows = repo.contribution_periods(
             ctx.session,
             ctx.today,

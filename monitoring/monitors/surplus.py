@@ -13,7 +13,6 @@ from monitoring.flags import Hit
 from monitoring.models import Severity, SuggestedAction
 from monitoring.monitors.base import MonitorContext
 from monitoring.repositories import plans as repo
-from monitoring.repositories import settings as settings_repo
 
 THRESHOLDS = ("surplus_weeks", "contingency_weeks")
 
@@ -32,11 +31,7 @@ class SurplusMonitor:
         settings = ctx.settings
         weeks = settings.surplus_weeks + settings.contingency_weeks
         # A first run, --since, or a change to the thresholds looks at every plan.
-        incremental = (
-            ctx.since is None
-            and ctx.last_run_at is not None
-            and not settings_repo.changed_since(ctx.session, THRESHOLDS, ctx.last_run_at)
-        )
+        incremental = ctx.only_what_changed(THRESHOLDS)
         rows = repo.surplus_positions(
             ctx.session,
             ctx.today,
