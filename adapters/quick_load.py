@@ -22,6 +22,9 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing
 
 _STR, _INT, _BOOL, _DICT, _NESTED, _NESTED_LIST, _OTHER = range(7)
 _FALLBACK: Any = object()
+# Fields whose loaded value is the JSON value itself, when it is exactly this type (an
+# int that is not a bool, say).
+_EXACT = {_STR: str, _INT: int, _BOOL: bool}
 
 
 class QuickLoad:
@@ -70,16 +73,8 @@ class QuickLoad:
                 if not field.allow_none:
                     return _FALLBACK
                 out[name] = None
-            elif kind == _STR:
-                if type(value) is not str:
-                    return _FALLBACK
-                out[name] = value
-            elif kind == _INT:
-                if type(value) is not int:
-                    return _FALLBACK
-                out[name] = value
-            elif kind == _BOOL:
-                if type(value) is not bool:
+            elif kind in _EXACT:
+                if type(value) is not _EXACT[kind]:
                     return _FALLBACK
                 out[name] = value
             elif kind == _DICT:

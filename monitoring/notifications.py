@@ -83,7 +83,6 @@ def enqueue(
             }
         )
     # Rows, not objects: a flag wave can add tens of thousands (repositories.bulk).
-    session.flush()
     bulk.insert_rows(session, Notification, rows)
     return len(rows)
 

@@ -25,9 +25,13 @@ from sqlalchemy.orm import Session
 
 def insert_rows(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (dicts keyed by the model's attribute names, all with the same
-    keys) into ``model``'s table, in the session's transaction."""
+    keys) into ``model``'s table, in the session's transaction, after what the session
+    holds."""
     if not rows:
         return
+    # What the session holds is written first (the rows may refer to it): COPY goes past
+    # the session, and an ORM insert's autoflush may be off.
+    session.flush()
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         session.execute(insert(model), list(rows))

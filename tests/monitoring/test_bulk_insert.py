@@ -100,3 +100,33 @@ def test_json_null_and_sql_null_are_kept_apart(session, clock):
     )
     entry = session.execute(select(FlagHistory).where(FlagHistory.action == "x")).scalar_one()
     assert entry.reason is None and entry.before is None and entry.after == {}
+
+
+def test_what_the_session_holds_is_written_first(session, clock):
+    from ledger.models import Person
+
+    with session.no_autoflush:
+        session.add(
+            Person(id=987_654, council_reference="M-BULK", full_name="P", created_at=clock.now())
+        )
+        bulk.insert_rows(
+            session,
+            Notification,
+            [
+                {
+                    "dedupe_key": "held",
+                    "audience": "holder",
+                    "person_id": 987_654,  # refers to the person not yet written
+                    "to_address": None,
+                    "subject": "s",
+                    "body": "b",
+                    "cause": "c",
+                    "status": NotificationStatus.PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": clock.now(),
+                    "created_at": clock.now(),
+                }
+            ],
+        )
+    (row,) = session.execute(select(Notification)).scalars().all()
+    assert row.person_id == 987_654
